@@ -1,0 +1,65 @@
+//! Bearer token → [`Principal`]. Wraps the authenticated `/v1` scope only: which routes
+//! need a token is decided by scope, never by a list of paths.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, ResponseError, web};
+use uuid::Uuid;
+
+use super::Principal;
+use crate::db::{self, DbConn, repo};
+use crate::domain::Actor;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    match principal(&req).await {
+        Ok(p) => {
+            req.extensions_mut().insert(p);
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        Err(e) => Ok(req.into_response(e.error_response()).map_into_right_body()),
+    }
+}
+
+async fn principal(req: &ServiceRequest) -> Result<Principal, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing_token", "a Bearer token is required"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the Authorization header must be `Bearer <token>`"))?;
+    let login_id = state
+        .tokens
+        .verify(token)
+        .map_err(|_| ApiError::unauthorized("invalid_token", "the token is malformed, expired or wrongly signed"))?;
+    db::run(&state.pool, move |conn| load(conn, login_id))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's login no longer exists"))
+}
+
+/// The role context, read fresh: a changed level or a deleted login counts at once.
+pub fn load(conn: &mut DbConn, login_id: Uuid) -> Result<Option<Principal>, ApiError> {
+    Ok(repo::logins::with_node(conn, login_id)?.map(|(login, node)| Principal {
+        login_id: login.id,
+        username: login.username,
+        actor: match node {
+            None => Actor::SystemAdmin,
+            Some(n) => Actor::Node(n.node_ref()),
+        },
+    }))
+}

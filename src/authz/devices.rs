@@ -1,0 +1,371 @@
+//! SIP device rules D0–D8 (domain.md §2) and the device side of A6/A7 (§3).
+//!
+//! One decision per action: list, read, add, change, delete, lines, owners list. Adding is
+//! the core (`can_add`); D8 defines the rights to change or delete a device as the rights
+//! that adding it, in its context and with its (new) assignee, would need.
+
+use super::{Decision, Rule};
+use crate::domain::{Actor, Level, NodeKind, NodeRef};
+
+/// Facts about a device that is being added, or that a change would produce.
+#[derive(Clone, Copy, Debug)]
+pub struct Placement<'a> {
+    /// The node in whose context the device lives.
+    pub context: &'a NodeRef,
+    /// Its assignee, already checked to fit below the context.
+    pub assignee: Option<&'a NodeRef>,
+    /// Whether any node strictly below the context has `modify` (D4).
+    pub modify_below_context: bool,
+}
+
+/// Facts about an existing device as the caller sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceFacts<'a> {
+    pub context: &'a NodeRef,
+    pub assigned_to: Option<&'a NodeRef>,
+    /// The caller's login is on the device's owners list (A6).
+    pub caller_is_owner: bool,
+}
+
+/// D1: level `none` hides the SIP devices area.
+fn area(c: &NodeRef) -> Decision {
+    if c.level == Level::None { Decision::forbidden(Rule::D1, "sip_devices_area_hidden") } else { Decision::Allow }
+}
+
+/// D1 as `GET /v1/me` reports it: is the SIP devices area shown at all?
+pub fn sip_devices_area(actor: &Actor) -> bool {
+    match actor {
+        Actor::SystemAdmin => true,
+        Actor::Node(c) => area(c).is_allowed(),
+    }
+}
+
+/// D0/D1/D2: listing devices of a context and below.
+pub fn can_list(actor: &Actor, context: &NodeRef) -> Decision {
+    match actor {
+        Actor::SystemAdmin => Decision::Allow,
+        Actor::Node(c) if !context.is_at_or_below(c) => Decision::HIDDEN,
+        Actor::Node(c) => area(c),
+    }
+}
+
+/// True when the device is in the caller's part of the tree: its context is the caller's
+/// node or below, or (D2) the caller is the User it is assigned to.
+fn in_callers_tree(c: &NodeRef, device: &DeviceFacts) -> bool {
+    device.context.is_at_or_below(c) || (c.kind == NodeKind::User && device.assigned_to.is_some_and(|a| a.id == c.id))
+}
+
+/// D0/D1/D2 and A6: reading one device.
+pub fn can_read(actor: &Actor, device: &DeviceFacts) -> Decision {
+    match actor {
+        Actor::SystemAdmin => Decision::Allow,
+        _ if device.caller_is_owner => Decision::Allow,
+        Actor::Node(c) if in_callers_tree(c, device) => area(c),
+        Actor::Node(_) => Decision::HIDDEN,
+    }
+}
+
+/// D0–D7: adding a device in a context with an optional assignee.
+pub fn can_add(actor: &Actor, p: &Placement) -> Decision {
+    let c = match actor {
+        Actor::SystemAdmin => return Decision::Allow, // D0
+        Actor::Node(c) => c,
+    };
+    if !p.context.is_at_or_below(c) {
+        return Decision::HIDDEN;
+    }
+    area(c).and(|| match (c.kind, c.level) {
+        (NodeKind::User, Level::View) => Decision::forbidden(Rule::D6, "view_only"),
+        // D7: a User's context is only ever itself, and a device there is assigned only to it.
+        (NodeKind::User, _) => Decision::Allow,
+        // D3: SP or Org with modify, anywhere below, to anyone below.
+        (_, Level::Modify) => Decision::Allow,
+        // D4: own context with view.
+        _ if p.context.id == c.id => match p.assignee {
+            Some(a) if a.level == Level::Modify => Decision::Allow,
+            Some(_) => Decision::forbidden(Rule::D4, "assignee_lacks_modify"),
+            None if p.modify_below_context => Decision::unprocessable(Rule::D4, "assignment_required"),
+            None => Decision::Allow,
+        },
+        // D5: a descendant's context with view; then X's own rules (D3/D7), which allow
+        // every assignee that fits below X.
+        _ if p.context.level == Level::Modify => Decision::Allow,
+        _ => Decision::forbidden(Rule::D5, "context_lacks_modify"),
+    })
+}
+
+/// What a change touches.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Change {
+    /// MAC, vendor, model, label or assignment (D8).
+    pub provisioning: bool,
+    /// `settings` (A6: device owners may change them).
+    pub settings: bool,
+}
+
+/// The tree rights over a device (D8): those of adding it as `after` describes. A caller who
+/// sees the device only as an owner, outside its tree part, gets a visible refusal.
+fn tree_rights(actor: &Actor, after: &Placement) -> Decision {
+    match can_add(actor, after) {
+        d if d.is_hidden() => Decision::forbidden(Rule::D8, "provisioning_not_allowed"),
+        d => d,
+    }
+}
+
+/// D8 and A6: changing a device. `after` is the placement the change would produce (the
+/// current one when the assignment does not change).
+pub fn can_change(actor: &Actor, device: &DeviceFacts, change: Change, after: &Placement) -> Decision {
+    can_read(actor, device).and(|| {
+        let tree = tree_rights(actor, after);
+        if change.provisioning {
+            tree
+        } else if change.settings && device.caller_is_owner {
+            Decision::Allow
+        } else {
+            tree
+        }
+    })
+}
+
+/// D8: deleting a device needs the rights of adding it where it is.
+pub fn can_delete(actor: &Actor, device: &DeviceFacts, current: &Placement) -> Decision {
+    can_read(actor, device).and(|| tree_rights(actor, current))
+}
+
+/// A6 (device side): lines and the owners list are changed by device owners, whatever
+/// their level, and by whoever holds the tree rights of D8.
+pub fn can_manage(actor: &Actor, device: &DeviceFacts, current: &Placement) -> Decision {
+    can_read(actor, device).and(|| if device.caller_is_owner { Decision::Allow } else { tree_rights(actor, current) })
+}
+
+/// A7: anyone on the owners list may take themselves off it; otherwise as [`can_manage`].
+pub fn can_remove_owner(actor: &Actor, device: &DeviceFacts, current: &Placement, removing_self: bool) -> Decision {
+    if removing_self && device.caller_is_owner { Decision::Allow } else { can_manage(actor, device, current) }
+}
+
+/// D7: a User who provisions through its own level (not as a device owner) puts only its
+/// own accounts on lines. The account side (A6 `account_not_managed`) is decided in
+/// [`super::accounts::can_put_on_line`].
+pub fn can_use_account_on_line(actor: &Actor, device: &DeviceFacts, account_user: &NodeRef) -> Decision {
+    match actor {
+        Actor::Node(c) if c.kind == NodeKind::User && !device.caller_is_owner && account_user.id != c.id => {
+            Decision::forbidden(Rule::D7, "not_own_account")
+        }
+        _ => Decision::Allow,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::testing::*;
+    use crate::domain::Level::{Modify, View};
+    use crate::domain::fixtures::*;
+
+    const NO: Level = Level::None;
+
+    fn node(n: &NodeRef) -> Actor {
+        Actor::Node(n.clone())
+    }
+
+    fn place<'a>(context: &'a NodeRef, assignee: Option<&'a NodeRef>, modify_below: bool) -> Placement<'a> {
+        Placement { context, assignee, modify_below_context: modify_below }
+    }
+
+    fn facts<'a>(context: &'a NodeRef, assigned_to: Option<&'a NodeRef>, owner: bool) -> DeviceFacts<'a> {
+        DeviceFacts { context, assigned_to, caller_is_owner: owner }
+    }
+
+    #[test]
+    fn d0_system_admins_add_anywhere_whatever_the_levels() {
+        let t = tree();
+        let org = with(&t.org1, NO);
+        let user = with(&t.user1, NO);
+        assert_allowed(can_add(&Actor::SystemAdmin, &place(&org, Some(&user), false)));
+        assert_allowed(can_add(&Actor::SystemAdmin, &place(&t.sp1, None, true)));
+        assert_allowed(can_list(&Actor::SystemAdmin, &org));
+        assert_allowed(can_delete(&Actor::SystemAdmin, &facts(&org, None, false), &place(&org, None, true)));
+    }
+
+    #[test]
+    fn d1_level_none_hides_the_whole_area() {
+        let t = tree();
+        for c in [with(&t.sp1, NO), with(&t.org1, NO), with(&t.user1, NO)] {
+            let a = node(&c);
+            assert!(!sip_devices_area(&a));
+            assert_denied(can_list(&a, &c), Rule::D1, "sip_devices_area_hidden");
+            assert_denied(can_add(&a, &place(&c, None, false)), Rule::D1, "sip_devices_area_hidden");
+            assert_denied(can_read(&a, &facts(&c, None, false)), Rule::D1, "sip_devices_area_hidden");
+            let p = place(&c, None, false);
+            assert_denied(can_delete(&a, &facts(&c, None, false), &p), Rule::D1, "sip_devices_area_hidden");
+        }
+        assert!(sip_devices_area(&Actor::SystemAdmin));
+        assert!(sip_devices_area(&node(&with(&t.user1, View))));
+    }
+
+    #[test]
+    fn d2_view_or_modify_lists_and_reads_its_context_and_below_and_a_user_its_assigned_devices() {
+        let t = tree();
+        let sp = with(&t.sp1, View);
+        assert_allowed(can_list(&node(&sp), &t.user1));
+        assert_allowed(can_read(&node(&sp), &facts(&t.org1, None, false)));
+        assert_hidden(can_list(&node(&with(&t.org1, View)), &t.sp1));
+        assert_hidden(can_read(&node(&with(&t.org1, View)), &facts(&t.sp1, Some(&t.org1), false)));
+        let u = with(&t.user1, View);
+        assert_allowed(can_read(&node(&u), &facts(&t.org1, Some(&t.user1), false)));
+        assert_allowed(can_read(&node(&u), &facts(&t.sp1, Some(&t.user1), false)));
+        assert_hidden(can_read(&node(&u), &facts(&t.org1, Some(&t.user1b), false)));
+        assert_hidden(can_read(&node(&u), &facts(&t.org1, None, false)));
+    }
+
+    #[test]
+    fn d3_modify_sp_or_org_adds_anywhere_below_whatever_their_levels() {
+        let t = tree();
+        let org_none = with(&t.org1, NO);
+        let user_none = with(&t.user1, NO);
+        for c in [&t.sp1, &t.org1] {
+            let a = node(c);
+            assert_allowed(can_add(&a, &place(c, None, true)));
+            assert_allowed(can_add(&a, &place(c, Some(&user_none), true)));
+            assert_allowed(can_add(&a, &place(&user_none, Some(&user_none), false)));
+        }
+        assert_allowed(can_add(&node(&t.sp1), &place(&org_none, Some(&user_none), false)));
+        assert_allowed(can_add(&node(&t.sp1), &place(&t.sp1, Some(&org_none), false)));
+        assert_hidden(can_add(&node(&t.org1), &place(&t.org2, None, false)));
+    }
+
+    #[test]
+    fn d4_view_in_its_own_context_assigns_only_to_modify_nodes_or_to_nobody_while_none_has_modify() {
+        let t = tree();
+        for c in [with(&t.sp1, View), with(&t.org1, View)] {
+            let a = node(&c);
+            let user_m = with(&t.user1, Modify);
+            let user_v = with(&t.user1, View);
+            let user_n = with(&t.user1, NO);
+            assert_allowed(can_add(&a, &place(&c, Some(&user_m), true)));
+            assert_denied(can_add(&a, &place(&c, Some(&user_v), true)), Rule::D4, "assignee_lacks_modify");
+            assert_denied(can_add(&a, &place(&c, Some(&user_n), false)), Rule::D4, "assignee_lacks_modify");
+            assert_allowed(can_add(&a, &place(&c, None, false)));
+            let d = can_add(&a, &place(&c, None, true));
+            assert_eq!(d, Decision::unprocessable(Rule::D4, "assignment_required"));
+        }
+        let sp = with(&t.sp1, View);
+        assert_allowed(can_add(&node(&sp), &place(&sp, Some(&with(&t.org1, Modify)), true)));
+        assert_denied(
+            can_add(&node(&sp), &place(&sp, Some(&with(&t.org1, View)), true)),
+            Rule::D4,
+            "assignee_lacks_modify",
+        );
+    }
+
+    #[test]
+    fn d5_view_adds_in_a_descendants_context_only_when_it_has_modify() {
+        let t = tree();
+        let sp = with(&t.sp1, View);
+        let org_m = with(&t.org1, Modify);
+        let user_n = with(&t.user1, NO);
+        assert_allowed(can_add(&node(&sp), &place(&org_m, None, false)));
+        assert_allowed(can_add(&node(&sp), &place(&org_m, Some(&user_n), false)));
+        assert_allowed(can_add(&node(&sp), &place(&with(&t.user1, Modify), Some(&with(&t.user1, Modify)), false)));
+        for lvl in [View, NO] {
+            let org = with(&t.org1, lvl);
+            assert_denied(can_add(&node(&sp), &place(&org, None, false)), Rule::D5, "context_lacks_modify");
+            let user = with(&t.user1, lvl);
+            assert_denied(can_add(&node(&sp), &place(&user, Some(&user), false)), Rule::D5, "context_lacks_modify");
+            let org_v = with(&t.org1, View);
+            assert_denied(can_add(&node(&org_v), &place(&user, None, false)), Rule::D5, "context_lacks_modify");
+        }
+    }
+
+    #[test]
+    fn d6_a_view_user_adds_nothing() {
+        let t = tree();
+        let u = with(&t.user1, View);
+        assert_denied(can_add(&node(&u), &place(&u, None, false)), Rule::D6, "view_only");
+        assert_denied(can_add(&node(&u), &place(&u, Some(&u), false)), Rule::D6, "view_only");
+    }
+
+    #[test]
+    fn d7_a_modify_user_adds_in_its_own_context_only_and_lines_only_its_own_accounts() {
+        let t = tree();
+        let u = with(&t.user1, Modify);
+        assert_allowed(can_add(&node(&u), &place(&u, Some(&u), false)));
+        assert_allowed(can_add(&node(&u), &place(&u, None, false)));
+        assert_hidden(can_add(&node(&u), &place(&t.user1b, None, false)));
+        assert_hidden(can_add(&node(&u), &place(&t.org1, Some(&u), false)));
+        let dev = facts(&u, Some(&u), false);
+        assert_allowed(can_use_account_on_line(&node(&u), &dev, &u));
+        assert_denied(can_use_account_on_line(&node(&u), &dev, &t.user1b), Rule::D7, "not_own_account");
+        assert_allowed(can_use_account_on_line(&node(&u), &facts(&u, Some(&u), true), &t.user1b));
+    }
+
+    #[test]
+    fn d8_changing_provisioning_fields_or_deleting_needs_the_rights_of_adding_with_the_new_assignee() {
+        let t = tree();
+        let org = with(&t.org1, View);
+        let user_m = with(&t.user1, Modify);
+        let user_v = with(&t.user1b, View);
+        let dev = facts(&org, Some(&user_m), false);
+        let prov = Change { provisioning: true, settings: false };
+        assert_allowed(can_change(&node(&org), &dev, prov, &place(&org, Some(&user_m), true)));
+        assert_denied(
+            can_change(&node(&org), &dev, prov, &place(&org, Some(&user_v), true)),
+            Rule::D4,
+            "assignee_lacks_modify",
+        );
+        assert_eq!(
+            can_change(&node(&org), &dev, prov, &place(&org, None, true)),
+            Decision::unprocessable(Rule::D4, "assignment_required")
+        );
+        assert_allowed(can_delete(&node(&org), &dev, &place(&org, Some(&user_m), true)));
+        let dev_v = facts(&org, Some(&user_v), false);
+        assert_denied(
+            can_delete(&node(&org), &dev_v, &place(&org, Some(&user_v), true)),
+            Rule::D4,
+            "assignee_lacks_modify",
+        );
+        // A user with view cannot delete a device of its own context.
+        let u = with(&t.user1, View);
+        assert_denied(
+            can_delete(&node(&u), &facts(&u, Some(&u), false), &place(&u, Some(&u), false)),
+            Rule::D6,
+            "view_only",
+        );
+    }
+
+    #[test]
+    fn a6_device_owners_change_settings_lines_and_owners_whatever_their_level_but_not_provisioning() {
+        let t = tree();
+        let u = with(&t.user1, NO);
+        let dev = facts(&t.org1, Some(&u), true);
+        let current = place(&t.org1, Some(&u), false);
+        let settings = Change { provisioning: false, settings: true };
+        assert_allowed(can_read(&node(&u), &dev));
+        assert_allowed(can_change(&node(&u), &dev, settings, &current));
+        assert_allowed(can_manage(&node(&u), &dev, &current));
+        let prov = Change { provisioning: true, settings: false };
+        assert_denied(
+            can_change(&node(&u), &dev, prov, &place(&t.org1, None, false)),
+            Rule::D8,
+            "provisioning_not_allowed",
+        );
+        assert_denied(can_delete(&node(&u), &dev, &current), Rule::D8, "provisioning_not_allowed");
+        // An owner from elsewhere in the tree, same story.
+        let other = with(&t.user2, Modify);
+        assert_allowed(can_manage(&node(&other), &dev, &current));
+        assert_denied(can_delete(&node(&other), &dev, &current), Rule::D8, "provisioning_not_allowed");
+        // Not an owner: nothing beyond the tree.
+        let not_owner = facts(&t.org1, Some(&u), false);
+        assert_denied(can_manage(&node(&u), &not_owner, &current), Rule::D1, "sip_devices_area_hidden");
+        assert_hidden(can_manage(&node(&other), &not_owner, &current));
+    }
+
+    #[test]
+    fn a7_a_device_owner_may_take_itself_off_the_list_and_then_loses_the_device() {
+        let t = tree();
+        let other = with(&t.user2, Modify);
+        let current = place(&t.org1, None, false);
+        assert_allowed(can_remove_owner(&node(&other), &facts(&t.org1, None, true), &current, true));
+        assert_hidden(can_read(&node(&other), &facts(&t.org1, None, false)));
+    }
+}

@@ -1,0 +1,216 @@
+//! One binary, two backends: the URL scheme picks SQLite (embedded, the default) or
+//! PostgreSQL. Everything above this module sees one connection type, [`DbConn`].
+
+pub mod repo;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Where the data lives, parsed from the database URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A file path (everything after `sqlite://`).
+    Sqlite(String),
+    /// A libpq URL, kept whole.
+    Postgres(String),
+}
+
+impl Backend {
+    /// `sqlite://PATH` or `postgres://…`/`postgresql://…`; anything else is refused here
+    /// rather than "tried" (SQLite would happily open a file named like a URL).
+    pub fn from_url(url: &str) -> Result<Backend, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// URL has no file path (e.g. sqlite://data/siprov.db)".into());
+            }
+            Ok(Backend::Sqlite(path.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres(url.to_owned()))
+        } else {
+            let scheme = url.split("://").next().filter(|_| url.contains("://")).unwrap_or(url);
+            Err(format!("unsupported database URL scheme {scheme:?}: use sqlite://PATH or postgres://..."))
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// An r2d2 manager that connects to exactly the backend of the URL and reports its real
+/// error (diesel's own multi-connection `establish` hides it behind "Invalid connection url").
+#[derive(Clone, Debug)]
+pub struct Manager {
+    backend: Backend,
+}
+
+impl Manager {
+    pub fn new(backend: Backend) -> Manager {
+        Manager { backend }
+    }
+
+    fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
+        match &self.backend {
+            Backend::Postgres(url) => PgConnection::establish(url).map(DbConn::Postgresql),
+            Backend::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // busy_timeout first: the other PRAGMAs may themselves wait for a lock.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        self.establish().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Connects once (to report the real error at start-up), runs the backend's migrations,
+/// then builds the pool.
+pub fn connect_and_migrate(backend: &Backend) -> Result<Pool, String> {
+    if let Backend::Sqlite(path) = backend
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let manager = Manager::new(backend.clone());
+    let mut conn =
+        manager.establish().map_err(|e| format!("cannot connect to the {} database: {e}", backend.name()))?;
+    let migrated = match &mut conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    migrated.map_err(|e| format!("database migrations failed: {e}"))?;
+    drop(conn);
+    let max_size = match backend {
+        Backend::Sqlite(_) => 8,
+        Backend::Postgres(_) => 10,
+    };
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)
+        .map_err(|e| format!("cannot open the {} connection pool: {e}", backend.name()))
+}
+
+/// Runs `f` on a pooled connection on the blocking thread pool: diesel never runs on an
+/// async worker.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get().map_err(ApiError::from)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Runs `f` in one write transaction; any error rolls everything back, so a failed request
+/// leaves no partial rows. On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the
+/// write lock up front, so two racing writers queue on `busy_timeout` instead of one
+/// failing with "database is locked" when it upgrades a read lock.
+pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    match conn {
+        DbConn::Postgresql(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    if let Err(rollback) = conn.batch_execute("ROLLBACK") {
+                        tracing::error!(error = %rollback, "rollback failed");
+                    }
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Whether the database answers, for `/readyz`.
+pub fn ping(pool: &Pool) -> bool {
+    match pool.get_timeout(Duration::from_secs(2)) {
+        Ok(mut conn) => conn.batch_execute("SELECT 1").is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Current time in the stored form: fixed-width RFC 3339 UTC with microseconds.
+pub fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn database_urls_pick_the_backend_by_scheme_and_refuse_the_rest() {
+        assert_eq!(Backend::from_url("sqlite://data/siprov.db"), Ok(Backend::Sqlite("data/siprov.db".into())));
+        assert_eq!(Backend::from_url("sqlite:///var/lib/x.db"), Ok(Backend::Sqlite("/var/lib/x.db".into())));
+        assert!(matches!(Backend::from_url("postgres://u@h/db"), Ok(Backend::Postgres(_))));
+        assert!(matches!(Backend::from_url("postgresql://u@h/db"), Ok(Backend::Postgres(_))));
+        assert!(Backend::from_url("mysql://h/db").unwrap_err().contains("\"mysql\""));
+        assert!(Backend::from_url("sqlite://").is_err());
+        assert!(Backend::from_url("data.db").is_err());
+    }
+}

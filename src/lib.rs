@@ -1,0 +1,12 @@
+//! siprov: a multi-tenant SIP provisioning API. See `README.md` and `docs/domain.md`.
+
+pub mod auth;
+pub mod authz;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,89 @@
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{content_type, parse_json};
+use crate::auth::password;
+use crate::db::{self, repo};
+use crate::error::{ApiError, Problem};
+use crate::startup::AppState;
+
+/// OAuth 2.0 resource-owner password grant, as JSON or form-encoded.
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Always `password`.
+    pub grant_type: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+}
+
+/// Exchange a username and password for an access token.
+///
+/// Wrong credentials answer 401 `invalid_grant`, taking the same time whether or not the
+/// username exists.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content(
+        (TokenRequest = "application/json"),
+        (TokenRequest = "application/x-www-form-urlencoded")
+    )),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_request`, `unsupported_grant_type` or malformed body"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_grant`"),
+    )
+)]
+#[post("/token")]
+pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let request: TokenRequest = match content_type(&req).as_deref() {
+        Some("application/x-www-form-urlencoded") => serde_urlencoded::from_bytes(&body)
+            .map_err(|_| ApiError::bad_request("invalid_request", "the form body could not be parsed"))?,
+        Some("application/json") => parse_json(&body).map_err(|e| match e {
+            ApiError::Validation { .. } => {
+                ApiError::bad_request("invalid_request", "grant_type, username and password must be strings")
+            }
+            other => other,
+        })?,
+        _ => return Err(ApiError::UnsupportedMediaType),
+    };
+    let (Some(grant_type), Some(username), Some(password)) = (request.grant_type, request.username, request.password)
+    else {
+        return Err(ApiError::bad_request("invalid_request", "grant_type, username and password are required"));
+    };
+    if grant_type != "password" {
+        return Err(ApiError::bad_request("unsupported_grant_type", "only grant_type=password is supported"));
+    }
+    let st = state.clone();
+    let login_id = db::run(&state.pool, move |conn| {
+        let login = repo::logins::by_username(conn, &username)?;
+        match login {
+            Some(l) if password::verify(&password, &l.password_hash) => Ok(l.id),
+            Some(_) => Err(invalid_grant()),
+            None => {
+                password::burn_time(&password);
+                Err(invalid_grant())
+            }
+        }
+    })
+    .await?;
+    let (access_token, expires_in) =
+        st.tokens.issue(login_id).map_err(|e| ApiError::internal(format!("token signing failed: {e}")))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+    }))
+}
+
+fn invalid_grant() -> ApiError {
+    ApiError::unauthorized("invalid_grant", "the username or password is wrong")
+}

@@ -1,0 +1,74 @@
+//! Thin handlers: extract → load facts → `authz` decides → repository writes → DTO.
+//! Every route is registered through utoipa-actix-web, so none exists without its
+//! OpenAPI entry.
+
+// pub mod accounts;
+pub mod auth;
+// pub mod devices;
+pub mod extract;
+pub mod fallback;
+pub mod health;
+pub mod me;
+pub mod nodes;
+
+use actix_web::middleware::from_fn;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+use uuid::Uuid;
+
+use crate::domain::NodeKind;
+
+/// Every route of the API. `/v1/auth` is public; the rest of `/v1` is behind the token
+/// middleware by scope.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(scope("/v1/auth").service(auth::token));
+    cfg.service(
+        scope("/v1").wrap(from_fn(crate::auth::middleware::authenticate)).service(me::me).configure(nodes::configure),
+    );
+}
+
+/// A collection page.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> Page<T> {
+    pub fn new(items: Vec<T>, next: Option<Uuid>) -> Page<T> {
+        Page { items, next_cursor: next.map(|n| n.to_string()) }
+    }
+}
+
+/// A reference to a node: `{"type": "organization", "id": "…"}`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeLink {
+    #[serde(rename = "type")]
+    pub kind: NodeKind,
+    pub id: Uuid,
+}
+
+/// A member of an owners or administrators list.
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    pub username: String,
+    /// When the login was put on the list.
+    pub added_at: String,
+}
+
+/// Body of a list addition: `{"username": "…"}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    pub username: String,
+}
+
+/// `201 Created` for a new list member, `200 OK` when it already was there: adding is
+/// idempotent, so a retried request does not fail.
+pub fn member_response(added: bool, member: Member) -> actix_web::HttpResponse {
+    if added { actix_web::HttpResponse::Created().json(member) } else { actix_web::HttpResponse::Ok().json(member) }
+}

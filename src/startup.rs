@@ -1,0 +1,166 @@
+//! Builds the application: settings → database (migrated) → bootstrap admin → signing
+//! secret → HTTP server. Tests call the same code with port 0.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use tracing::Instrument;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+use uuid::Uuid;
+
+use crate::auth::password;
+use crate::auth::token::Tokens;
+use crate::config::Settings;
+use crate::db::{self, Pool, repo};
+use crate::routes::extract::BODY_LIMIT;
+use crate::routes::fallback::{self, RouteTable};
+
+/// What every handler shares.
+pub struct AppState {
+    pub pool: Pool,
+    pub tokens: Tokens,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Everything up to a bound, not yet running server. Any failure is one clear line.
+    pub fn build(settings: &Settings) -> Result<Application, String> {
+        let pool = db::connect_and_migrate(&settings.database)?;
+        let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+        bootstrap_admin(&mut conn, settings)?;
+        let secret = signing_secret(&mut conn, settings)?;
+        drop(conn);
+        let tokens = Tokens::new(&secret, settings.token_ttl_secs)?;
+        let listener =
+            TcpListener::bind(settings.listen).map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let state = web::Data::new(AppState { pool, tokens });
+        let doc = crate::openapi::document();
+        let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .app_data(routes.clone())
+                .app_data(web::PayloadConfig::new(BODY_LIMIT))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    crate::error::ApiError::bad_request("invalid_query", format!("invalid query: {e}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::NotFound.into()))
+                .configure(crate::routes::configure)
+                .into_app()
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+                    }),
+                )
+                .default_service(web::to(fallback::not_found))
+                .wrap(from_fn(fallback::problem_json))
+                .wrap(from_fn(request_log))
+        })
+        .workers(worker_count())
+        .listen(listener)
+        .map_err(|e| format!("cannot serve: {e}"))?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn worker_count() -> usize {
+    std::env::var("SIPROV_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2))
+}
+
+/// Creates the first system admin when none exists. A generated password is printed once
+/// to standard error, outside the structured log, and never again.
+fn bootstrap_admin(conn: &mut db::DbConn, settings: &Settings) -> Result<(), String> {
+    let err = |e: crate::error::ApiError| format!("bootstrap admin: {e}");
+    if repo::logins::any_system_admin(conn).map_err(err)? {
+        return Ok(());
+    }
+    let (password, generated) = match &settings.bootstrap_admin_password {
+        Some(p) => (p.expose().to_owned(), false),
+        None => (random_hex(16)?, true),
+    };
+    let hash = password::hash(&password).map_err(err)?;
+    db::write_tx(conn, |c| repo::logins::insert(c, &settings.bootstrap_admin_username, &hash, None)).map_err(err)?;
+    tracing::info!(username = %settings.bootstrap_admin_username, "created the bootstrap system admin");
+    if generated {
+        eprintln!(
+            "\n  siprov: bootstrap system admin created\n    username: {}\n    password: {}\n  (shown once; set SIPROV_BOOTSTRAP_ADMIN_PASSWORD to choose it)\n",
+            settings.bootstrap_admin_username, password
+        );
+    }
+    Ok(())
+}
+
+/// The HS256 secret: from the environment, or generated once and kept in the database so
+/// tokens survive restarts and every instance on one database shares it.
+fn signing_secret(conn: &mut db::DbConn, settings: &Settings) -> Result<Vec<u8>, String> {
+    if let Some(s) = &settings.jwt_secret {
+        return Ok(s.expose().as_bytes().to_vec());
+    }
+    let fresh = random_hex(32)?;
+    let stored =
+        repo::settings::get_or_insert(conn, "jwt_secret", &fresh).map_err(|e| format!("signing secret: {e}"))?;
+    Ok(stored.into_bytes())
+}
+
+fn random_hex(bytes: usize) -> Result<String, String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| format!("no randomness: {e}"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Logs every request once (method, path, status, latency, request id) and returns the
+/// request id as `x-request-id`.
+async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = Uuid::new_v4().to_string();
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _entered = span.enter();
+    match result {
+        Ok(mut res) => {
+            let status = res.status().as_u16();
+            tracing::info!(status, latency_ms, "request");
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            let status = e.as_response_error().status_code().as_u16();
+            tracing::info!(status, latency_ms, "request");
+            Err(e)
+        }
+    }
+}
