@@ -1,0 +1,7 @@
+//! Black-box HTTP tests against the real application on a random port, each on its own
+//! database: a temp SQLite file by default, a fresh PostgreSQL database when
+//! `SIPROV_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod smoke;
