@@ -116,13 +116,10 @@ fn tree_rights(actor: &Actor, after: &Placement) -> Decision {
 /// current one when the assignment does not change).
 pub fn can_change(actor: &Actor, device: &DeviceFacts, change: Change, after: &Placement) -> Decision {
     can_read(actor, device).and(|| {
-        let tree = tree_rights(actor, after);
-        if change.provisioning {
-            tree
-        } else if change.settings && device.caller_is_owner {
-            Decision::Allow
+        if change.provisioning || (change.settings && !device.caller_is_owner) {
+            tree_rights(actor, after)
         } else {
-            tree
+            Decision::Allow
         }
     })
 }

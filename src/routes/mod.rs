@@ -4,7 +4,7 @@
 
 // pub mod accounts;
 pub mod auth;
-// pub mod devices;
+pub mod devices;
 pub mod extract;
 pub mod fallback;
 pub mod health;
@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(scope("/v1/auth").service(auth::token));
     cfg.service(
-        scope("/v1").wrap(from_fn(crate::auth::middleware::authenticate)).service(me::me).configure(nodes::configure),
+        scope("/v1").wrap(from_fn(crate::auth::middleware::authenticate)).service(me::me).configure(nodes::configure).configure(devices::configure),
     );
 }
 

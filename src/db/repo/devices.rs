@@ -220,6 +220,46 @@ pub fn lines(conn: &mut DbConn, device_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec
     Ok(map)
 }
 
+/// Makes room at `position` by moving every line at or after it one down. Updated from the
+/// last line backwards, so the `(device_id, position)` unique index never sees a duplicate.
+pub fn shift_from(conn: &mut DbConn, device_id: Uuid, position: i32) -> Result<(), ApiError> {
+    let rows: Vec<(String, i32)> = dl::table
+        .filter(dl::device_id.eq(device_id.to_string()))
+        .filter(dl::position.ge(position))
+        .select((dl::account_id, dl::position))
+        .order(dl::position.desc())
+        .load(conn)?;
+    for (account_id, pos) in rows {
+        diesel::update(dl::table.filter(dl::device_id.eq(device_id.to_string())).filter(dl::account_id.eq(account_id)))
+            .set(dl::position.eq(pos + 1))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Renumbers a device's lines 1..N after a removal, from the first line onwards.
+pub fn compact(conn: &mut DbConn, device_id: Uuid) -> Result<(), ApiError> {
+    let rows: Vec<(String, i32)> = dl::table
+        .filter(dl::device_id.eq(device_id.to_string()))
+        .select((dl::account_id, dl::position))
+        .order(dl::position.asc())
+        .load(conn)?;
+    for (want, (account_id, pos)) in (1..).zip(rows) {
+        if pos != want {
+            diesel::update(dl::table.filter(dl::device_id.eq(device_id.to_string())).filter(dl::account_id.eq(account_id)))
+                .set(dl::position.eq(want))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Bumps `updated_at` after a change to the device's lines or owners.
+pub fn touch(conn: &mut DbConn, device_id: Uuid) -> Result<(), ApiError> {
+    diesel::update(d::devices.filter(d::id.eq(device_id.to_string()))).set(d::updated_at.eq(now())).execute(conn)?;
+    Ok(())
+}
+
 pub fn add_line(conn: &mut DbConn, device_id: Uuid, account_id: Uuid, position: i32) -> Result<(), ApiError> {
     let res = diesel::insert_into(dl::table)
         .values((

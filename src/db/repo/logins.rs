@@ -42,6 +42,18 @@ pub fn with_node(conn: &mut DbConn, id: Uuid) -> Result<Option<(Login, Option<No
     Ok(Some((login, node)))
 }
 
+/// The login of a node (every node has exactly one).
+pub fn by_node(conn: &mut DbConn, node_id: Uuid) -> Result<Login, ApiError> {
+    l::logins
+        .filter(l::node_id.eq(node_id.to_string()))
+        .select(COLUMNS)
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()?
+        .ok_or_else(|| ApiError::internal(format!("node {node_id} has no login")))
+}
+
 pub fn any_system_admin(conn: &mut DbConn) -> Result<bool, ApiError> {
     let n: i64 = l::logins.filter(l::node_id.is_null()).count().get_result(conn)?;
     Ok(n > 0)

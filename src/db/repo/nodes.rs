@@ -156,6 +156,18 @@ pub fn delete(conn: &mut DbConn, id: Uuid) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The kinds of a set of nodes, for rendering `{"type","id"}` links.
+pub fn kinds(conn: &mut DbConn, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, NodeKind>, ApiError> {
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let rows: Vec<(String, String)> = n::nodes.filter(n::id.eq_any(&ids)).select((n::id, n::kind)).load(conn)?;
+    rows.into_iter()
+        .map(|(id, kind)| {
+            let kind = NodeKind::parse(&kind).ok_or_else(|| ApiError::internal(format!("bad node kind {kind:?}")))?;
+            Ok((super::uuid(&id)?, kind))
+        })
+        .collect()
+}
+
 /// D4's fact: does any node strictly below `node` have `modify`? One probe of the
 /// `(sp_id, device_provisioning)` or `(org_id, device_provisioning)` index, whatever the
 /// size of the tree.
