@@ -2,7 +2,7 @@
 //! Every route is registered through utoipa-actix-web, so none exists without its
 //! OpenAPI entry.
 
-// pub mod accounts;
+pub mod accounts;
 pub mod auth;
 pub mod devices;
 pub mod extract;
@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(scope("/v1/auth").service(auth::token));
     cfg.service(
-        scope("/v1").wrap(from_fn(crate::auth::middleware::authenticate)).service(me::me).configure(nodes::configure).configure(devices::configure),
+        scope("/v1").wrap(from_fn(crate::auth::middleware::authenticate)).service(me::me).configure(nodes::configure).configure(devices::configure).configure(accounts::configure),
     );
 }
 
