@@ -68,6 +68,25 @@ pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<NodeRecord>, ApiError>
     node_query!().filter(n::id.eq(id.to_string())).first::<Row>(conn).optional()?.map(from_row).transpose()
 }
 
+/// A node's tree facts, without its login (nodes built by bulk tools have none).
+pub fn find_raw(conn: &mut DbConn, id: Uuid) -> Result<Option<NodeRef>, ApiError> {
+    let row: Option<(String, String, String, Option<String>, String)> = n::nodes
+        .filter(n::id.eq(id.to_string()))
+        .select((n::id, n::kind, n::sp_id, n::org_id, n::device_provisioning))
+        .first(conn)
+        .optional()?;
+    row.map(|(id, kind, sp_id, org_id, level)| {
+        Ok(NodeRef {
+            id: super::uuid(&id)?,
+            kind: NodeKind::parse(&kind).ok_or_else(|| ApiError::internal("bad node kind"))?,
+            sp_id: super::uuid(&sp_id)?,
+            org_id: super::opt_uuid(org_id.as_deref())?,
+            level: Level::parse(&level).ok_or_else(|| ApiError::internal("bad level"))?,
+        })
+    })
+    .transpose()
+}
+
 /// A node of a given kind, or none (a User id under an organization path is "not found").
 pub fn find_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> Result<Option<NodeRecord>, ApiError> {
     Ok(find(conn, id)?.filter(|r| r.kind == kind))
