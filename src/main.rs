@@ -26,7 +26,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// One line on standard error: libpq's messages span several lines.
 fn fail(message: &str) -> ExitCode {
-    eprintln!("siprov: {message}");
+    let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("siprov: {line}");
     ExitCode::FAILURE
 }
