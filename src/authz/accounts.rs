@@ -25,7 +25,7 @@ pub struct AccountFacts<'a> {
 }
 
 /// A5: tree rights, held by system admins and the owners of the User's ancestors.
-fn tree(actor: &Actor, user: &NodeRef) -> bool {
+fn holds_tree_rights(actor: &Actor, user: &NodeRef) -> bool {
     match actor {
         Actor::SystemAdmin => true,
         Actor::Node(c) => user.is_strictly_below(c),
@@ -38,7 +38,7 @@ fn is_the_user(actor: &Actor, user: &NodeRef) -> bool {
 
 /// A5: accounts are created through the tree only.
 pub fn can_create(actor: &Actor, user: &NodeRef) -> Decision {
-    if tree(actor, user) {
+    if holds_tree_rights(actor, user) {
         Decision::Allow
     } else if is_the_user(actor, user) {
         Decision::forbidden(Rule::A5, "tree_only")
@@ -49,12 +49,12 @@ pub fn can_create(actor: &Actor, user: &NodeRef) -> Decision {
 
 /// N2 for a User's accounts collection: the User itself and its ancestors.
 pub fn can_list(actor: &Actor, user: &NodeRef) -> Decision {
-    if tree(actor, user) || is_the_user(actor, user) { Decision::Allow } else { Decision::HIDDEN }
+    if holds_tree_rights(actor, user) || is_the_user(actor, user) { Decision::Allow } else { Decision::HIDDEN }
 }
 
 /// A2/A3/A5: who reads an account.
 pub fn can_read(actor: &Actor, a: &AccountFacts) -> Decision {
-    if tree(actor, a.user) || a.caller_is_owner || a.caller_is_administrator || is_the_user(actor, a.user) {
+    if holds_tree_rights(actor, a.user) || a.caller_is_owner || a.caller_is_administrator || is_the_user(actor, a.user) {
         Decision::Allow
     } else {
         Decision::HIDDEN
@@ -69,7 +69,7 @@ pub fn can_change_settings(actor: &Actor, a: &AccountFacts) -> Decision {
 
 /// Owner, administrator or tree rights: "manages" the account (A2, A3, A5, A6).
 fn manages(actor: &Actor, a: &AccountFacts) -> Decision {
-    if tree(actor, a.user) || a.caller_is_owner || a.caller_is_administrator {
+    if holds_tree_rights(actor, a.user) || a.caller_is_owner || a.caller_is_administrator {
         Decision::Allow
     } else {
         Decision::forbidden(Rule::A2, "not_account_manager")
@@ -79,7 +79,7 @@ fn manages(actor: &Actor, a: &AccountFacts) -> Decision {
 /// A5: deleting through the tree only; an account still on a device line is kept (409).
 pub fn can_delete(actor: &Actor, a: &AccountFacts, on_a_line: bool) -> Decision {
     can_read(actor, a)
-        .and(|| if tree(actor, a.user) { Decision::Allow } else { Decision::forbidden(Rule::A5, "tree_only") })
+        .and(|| if holds_tree_rights(actor, a.user) { Decision::Allow } else { Decision::forbidden(Rule::A5, "tree_only") })
         .and(|| if on_a_line { Decision::conflict(Rule::A5, "account_in_use") } else { Decision::Allow })
 }
 
@@ -88,7 +88,7 @@ pub fn can_delete(actor: &Actor, a: &AccountFacts, on_a_line: bool) -> Decision 
 pub fn can_add_member(actor: &Actor, a: &AccountFacts, list: List) -> Decision {
     can_read(actor, a).and(|| match list {
         List::Administrators => manages(actor, a),
-        List::Owners if tree(actor, a.user) || a.caller_is_owner => Decision::Allow,
+        List::Owners if holds_tree_rights(actor, a.user) || a.caller_is_owner => Decision::Allow,
         List::Owners if a.caller_is_administrator => Decision::forbidden(Rule::A3, "owners_only"),
         List::Owners => Decision::forbidden(Rule::A2, "not_account_manager"),
     })
