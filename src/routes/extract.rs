@@ -53,44 +53,39 @@ pub fn payload_error(e: actix_web::Error) -> ApiError {
     }
 }
 
-/// Parses JSON, telling syntax errors (400) from values that do not fit (422).
+/// Parses JSON, telling syntax errors (400) from values that do not fit (422). The whole
+/// body is checked for syntax first, so trailing garbage is 400 whatever the object holds.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("malformed_json", "the request body is empty; send a JSON object"));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
-        Ok(v) => v,
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let msg = strip_position(&inner.to_string());
-                    let field =
-                        if path == "." || path.is_empty() { backticked(&msg).unwrap_or("body".into()) } else { path };
-                    let code = if msg.starts_with("unknown field") {
-                        "unknown_field"
-                    } else if msg.starts_with("missing field") {
-                        "missing_field"
-                    } else {
-                        "invalid_value"
-                    };
-                    let errors = vec![crate::domain::validate::FieldError { field, code: code.into(), message: msg }];
-                    ApiError::invalid(errors)
-                }
-                _ => ApiError::bad_request("malformed_json", format!("malformed JSON: {}", inner)),
-            });
-        }
-    };
-    de.end().map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON: {e}")))?;
-    Ok(value)
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = scrub(&e.into_inner().to_string());
+        let field = if path == "." || path.is_empty() { backticked(&msg).unwrap_or("body".into()) } else { path };
+        let code = if msg.starts_with("unknown field") {
+            "unknown_field"
+        } else if msg.starts_with("missing field") {
+            "missing_field"
+        } else {
+            "invalid_value"
+        };
+        ApiError::invalid(vec![crate::domain::validate::FieldError { field, code: code.into(), message: msg }])
+    })
 }
 
-fn strip_position(msg: &str) -> String {
-    match msg.find(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
+/// serde's messages quote the rejected value ("invalid type: integer `4928`, …"); a
+/// mistyped password or PIN must not come back in the response, so only what was expected
+/// is kept. Unknown and missing field messages name fields, never values.
+fn scrub(msg: &str) -> String {
+    if msg.starts_with("unknown field") || msg.starts_with("missing field") {
+        return msg.to_owned();
+    }
+    match msg.find("expected") {
+        Some(i) => format!("invalid value: {}", &msg[i..]),
+        None => "invalid value".to_owned(),
     }
 }
 
@@ -162,8 +157,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse_json::<Body>(b"{\"name\":\"x\",\"n\":\"seven\"}") {
-            Err(ApiError::Validation { errors, .. }) => assert_eq!(errors[0].field, "n"),
+            Err(ApiError::Validation { errors, .. }) => {
+                assert_eq!(errors[0].field, "n");
+                assert!(!errors[0].message.contains("seven"), "the rejected value is echoed: {}", errors[0].message);
+            }
             other => panic!("{other:?}"),
         }
+        assert!(matches!(parse_json::<Body>(b"{} trailing"), Err(ApiError::BadRequest { .. })));
     }
 }
