@@ -239,6 +239,14 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
         match e {
             diesel::result::Error::NotFound => ApiError::NotFound,
+            // A safety net behind the row locks of `repo::lock`: a concurrent change is a
+            // conflict to retry, never a 500.
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, _) => {
+                ApiError::conflict(
+                    "concurrent_change",
+                    "a related resource was changed or removed at the same time; retry the request",
+                )
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }

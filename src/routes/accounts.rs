@@ -13,6 +13,7 @@ use crate::auth::{Principal, password};
 use crate::authz;
 use crate::authz::accounts::{AccountFacts, List};
 use crate::db::repo::accounts::{ADMINISTRATOR, AccountRecord, OWNER};
+use crate::db::repo::{Lock, Locked};
 use crate::db::{self, DbConn, now, repo, write_tx};
 use crate::domain::validate::{Errors, is_email, is_pin};
 use crate::domain::{NodeKind, NodeRef, PhoneNumber};
@@ -182,7 +183,9 @@ impl Loaded {
 
 fn load(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<Loaded, ApiError> {
     let account = repo::accounts::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let user = repo::nodes::find(conn, account.user_id)?.ok_or_else(|| ApiError::internal("account user vanished"))?.node_ref();
+    let user = repo::nodes::find(conn, account.user_id)?
+        .ok_or_else(|| ApiError::internal("account user vanished"))?
+        .node_ref();
     let (owner, admin) = repo::accounts::roles(conn, id, caller.login_id)?;
     Ok(Loaded { account, user, owner, admin })
 }
@@ -196,10 +199,19 @@ fn load(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<Loaded, ApiEr
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_number`, `invalid_pin`, `invalid_email`"),
 ))]
 #[post("/users/{id}/accounts")]
-pub async fn create_account(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<CreateAccount>) -> Result<HttpResponse, ApiError> {
+pub async fn create_account(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<CreateAccount>,
+) -> Result<HttpResponse, ApiError> {
     let (user_id, body) = (*id, b.0);
     let number = PhoneNumber::parse(&body.number).ok_or_else(|| {
-        ApiError::field("number", "invalid_number", "a number is E.164 (+ and 8 to 15 digits) or an extension of 2 to 8 digits")
+        ApiError::field(
+            "number",
+            "invalid_number",
+            "a number is E.164 (+ and 8 to 15 digits) or an extension of 2 to 8 digits",
+        )
     })?;
     validate_settings(body.display_name.as_deref(), body.location.as_deref(), body.voicemail.as_ref())?;
     let view = db::run(&s.pool, move |conn| {
@@ -208,6 +220,7 @@ pub async fn create_account(s: web::Data<AppState>, p: Principal, id: web::Path<
         account.location = clean(body.location);
         apply_voicemail(&mut account, body.voicemail)?;
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Nodes, user_id, Lock::Share)?;
             let user = repo::nodes::find_kind(conn, user_id, NodeKind::User)?.ok_or(ApiError::NotFound)?.node_ref();
             authz::accounts::can_create(&p.actor, &user).check()?;
             repo::accounts::save(conn, &account, true)?;
@@ -223,7 +236,12 @@ pub async fn create_account(s: web::Data<AppState>, p: Principal, id: web::Path<
 /// A user's accounts (the user itself and its ancestors, N2).
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path, description = "user id"), PageQuery), responses((status = 200, body = Page<AccountView>)))]
 #[get("/users/{id}/accounts")]
-pub async fn list_accounts(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_accounts(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let user_id = *id;
     let (after, limit) = q.resolve()?;
     let (rows, next) = db::run(&s.pool, move |conn| {
@@ -256,19 +274,27 @@ pub async fn get_account(s: web::Data<AppState>, p: Principal, id: web::Path<Uui
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_pin`, `invalid_email`, too long"),
 ))]
 #[patch("/accounts/{id}")]
-pub async fn patch_account(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<PatchAccount>) -> Result<HttpResponse, ApiError> {
+pub async fn patch_account(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<PatchAccount>,
+) -> Result<HttpResponse, ApiError> {
     let (id, body) = (*id, b.0);
     let flat = |v: &Option<Option<String>>| v.as_ref().and_then(|x| x.clone());
     validate_settings(flat(&body.display_name).as_deref(), flat(&body.location).as_deref(), body.voicemail.as_ref())?;
     let account = db::run(&s.pool, move |conn| {
         // Hash a new PIN before taking the write lock.
         let mut pending = repo::accounts::new_record(Uuid::nil(), String::new());
-        apply_voicemail(&mut pending, body.voicemail.as_ref().map(|vm| VoicemailInput {
-            enabled: vm.enabled,
-            pin: vm.pin.clone(),
-            email: vm.email.clone(),
-            attach_audio: vm.attach_audio,
-        }))?;
+        apply_voicemail(
+            &mut pending,
+            body.voicemail.as_ref().map(|vm| VoicemailInput {
+                enabled: vm.enabled,
+                pin: vm.pin.clone(),
+                email: vm.email.clone(),
+                attach_audio: vm.attach_audio,
+            }),
+        )?;
         write_tx(conn, |conn| {
             let l = load(conn, &p, id)?;
             authz::accounts::can_change_settings(&p.actor, &l.facts()).check()?;
@@ -310,10 +336,15 @@ pub async fn patch_account(s: web::Data<AppState>, p: Principal, id: web::Path<U
     (status = 409, body = Problem, content_type = "application/problem+json", description = "A5 `account_in_use`"),
 ))]
 #[delete("/accounts/{id}")]
-pub async fn delete_account(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_account(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = *id;
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Accounts, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             let on_a_line = repo::accounts::on_a_line(conn, id)?;
             authz::accounts::can_delete(&p.actor, &l.facts(), on_a_line).check()?;
@@ -342,15 +373,23 @@ async fn list_members(s: &AppState, p: Principal, id: Uuid, list: List) -> Resul
     Ok(HttpResponse::Ok().json(members))
 }
 
-async fn add_member(s: &AppState, p: Principal, id: Uuid, list: List, username: String) -> Result<HttpResponse, ApiError> {
+async fn add_member(
+    s: &AppState,
+    p: Principal,
+    id: Uuid,
+    list: List,
+    username: String,
+) -> Result<HttpResponse, ApiError> {
     let (added, member) = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
             let l = load(conn, &p, id)?;
             authz::accounts::can_add_member(&p.actor, &l.facts(), list).check()?;
-            let login = repo::logins::in_service_provider(conn, &username, l.user.sp_id)?.ok_or_else(unknown_username)?;
+            let login =
+                repo::logins::in_service_provider(conn, &username, l.user.sp_id)?.ok_or_else(unknown_username)?;
             let added = repo::accounts::add_member(conn, id, role_of(list), login.id)?;
             let rows = repo::accounts::members(conn, id, role_of(list))?;
-            let (username, added_at) = rows.into_iter().find(|(u, _)| *u == login.username).ok_or(ApiError::NotFound)?;
+            let (username, added_at) =
+                rows.into_iter().find(|(u, _)| *u == login.username).ok_or(ApiError::NotFound)?;
             Ok((added, Member { username, added_at }))
         })
     })
@@ -358,7 +397,13 @@ async fn add_member(s: &AppState, p: Principal, id: Uuid, list: List, username: 
     Ok(member_response(added, member))
 }
 
-async fn remove_member(s: &AppState, p: Principal, id: Uuid, list: List, username: String) -> Result<HttpResponse, ApiError> {
+async fn remove_member(
+    s: &AppState,
+    p: Principal,
+    id: Uuid,
+    list: List,
+    username: String,
+) -> Result<HttpResponse, ApiError> {
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
             let l = load(conn, &p, id)?;
@@ -379,7 +424,11 @@ async fn remove_member(s: &AppState, p: Principal, id: Uuid, list: List, usernam
 /// The account's owners list.
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Member>)))]
 #[get("/accounts/{id}/owners")]
-pub async fn list_account_owners(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn list_account_owners(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     list_members(&s, p, *id, List::Owners).await
 }
 
@@ -392,7 +441,12 @@ pub async fn list_account_owners(s: web::Data<AppState>, p: Principal, id: web::
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
 #[post("/accounts/{id}/owners")]
-pub async fn add_account_owner(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<MemberInput>) -> Result<HttpResponse, ApiError> {
+pub async fn add_account_owner(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<MemberInput>,
+) -> Result<HttpResponse, ApiError> {
     add_member(&s, p, *id, List::Owners, b.0.username).await
 }
 
@@ -402,7 +456,11 @@ pub async fn add_account_owner(s: web::Data<AppState>, p: Principal, id: web::Pa
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A3 `owners_only`, A2 `not_account_manager`"),
 ))]
 #[delete("/accounts/{id}/owners/{username}")]
-pub async fn remove_account_owner(s: web::Data<AppState>, p: Principal, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_account_owner(
+    s: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
     remove_member(&s, p, id, List::Owners, username).await
 }
@@ -410,7 +468,11 @@ pub async fn remove_account_owner(s: web::Data<AppState>, p: Principal, path: we
 /// The account's administrators list.
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Member>)))]
 #[get("/accounts/{id}/administrators")]
-pub async fn list_account_administrators(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn list_account_administrators(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     list_members(&s, p, *id, List::Administrators).await
 }
 
@@ -423,7 +485,12 @@ pub async fn list_account_administrators(s: web::Data<AppState>, p: Principal, i
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
 #[post("/accounts/{id}/administrators")]
-pub async fn add_account_administrator(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<MemberInput>) -> Result<HttpResponse, ApiError> {
+pub async fn add_account_administrator(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<MemberInput>,
+) -> Result<HttpResponse, ApiError> {
     add_member(&s, p, *id, List::Administrators, b.0.username).await
 }
 
@@ -433,7 +500,11 @@ pub async fn add_account_administrator(s: web::Data<AppState>, p: Principal, id:
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A2 `not_account_manager`"),
 ))]
 #[delete("/accounts/{id}/administrators/{username}")]
-pub async fn remove_account_administrator(s: web::Data<AppState>, p: Principal, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_account_administrator(
+    s: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
     remove_member(&s, p, id, List::Administrators, username).await
 }

@@ -13,6 +13,7 @@ use crate::authz;
 use crate::authz::accounts::AccountFacts;
 use crate::authz::devices::{Change, DeviceFacts, Placement};
 use crate::db::repo::devices::{DeviceRecord, Filters};
+use crate::db::repo::{Lock, Locked};
 use crate::db::{self, DbConn, now, repo, write_tx};
 use crate::domain::validate::Errors;
 use crate::domain::{MacAddress, NodeKind, NodeRef, assignment_fits};
@@ -201,7 +202,11 @@ struct Loaded {
 
 impl Loaded {
     fn facts(&self) -> DeviceFacts<'_> {
-        DeviceFacts { context: &self.context, assigned_to: self.assignee.as_ref(), caller_is_owner: self.caller_is_owner }
+        DeviceFacts {
+            context: &self.context,
+            assigned_to: self.assignee.as_ref(),
+            caller_is_owner: self.caller_is_owner,
+        }
     }
 }
 
@@ -237,7 +242,8 @@ fn current_placement<'a>(conn: &mut DbConn, l: &'a Loaded) -> Result<Placement<'
 fn views(conn: &mut DbConn, devices: Vec<DeviceRecord>) -> Result<Vec<DeviceView>, ApiError> {
     let ids: Vec<Uuid> = devices.iter().map(|d| d.id).collect();
     let mut lines = repo::devices::lines(conn, &ids)?;
-    let node_ids: Vec<Uuid> = devices.iter().flat_map(|d| std::iter::once(d.context_id).chain(d.assigned_to_id)).collect();
+    let node_ids: Vec<Uuid> =
+        devices.iter().flat_map(|d| std::iter::once(d.context_id).chain(d.assigned_to_id)).collect();
     let kinds = repo::nodes::kinds(conn, &node_ids)?;
     let link = |id: Uuid| -> Result<NodeLink, ApiError> {
         let kind = *kinds.get(&id).ok_or_else(|| ApiError::internal("device node vanished"))?;
@@ -283,7 +289,11 @@ fn check_mwi(conn: &mut DbConn, device_id: Uuid, account_id: Option<Uuid>) -> Re
     if lines.iter().any(|l| l.account_id == account_id) {
         Ok(())
     } else {
-        Err(ApiError::field("settings.mwi.account_id", "mwi_not_a_line", "the MWI account must be one of the device's lines"))
+        Err(ApiError::field(
+            "settings.mwi.account_id",
+            "mwi_not_a_line",
+            "the MWI account must be one of the device's lines",
+        ))
     }
 }
 
@@ -302,7 +312,12 @@ fn apply_settings(d: &mut DeviceRecord, s: Option<SettingsInput>) {
     }
 }
 
-async fn add(state: &AppState, caller: Principal, context: (Uuid, NodeKind), body: CreateDevice) -> Result<HttpResponse, ApiError> {
+async fn add(
+    state: &AppState,
+    caller: Principal,
+    context: (Uuid, NodeKind),
+    body: CreateDevice,
+) -> Result<HttpResponse, ApiError> {
     let mac = parse_mac("mac_address", &body.mac_address)?;
     let mut errors = Errors::default();
     check_texts(&mut errors, body.vendor.as_deref(), body.model.as_deref(), body.label.as_deref());
@@ -311,6 +326,10 @@ async fn add(state: &AppState, caller: Principal, context: (Uuid, NodeKind), bod
     }
     let view = db::run(&state.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Nodes, context.0, Lock::Share)?;
+            if let Some(link) = &body.assigned_to {
+                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
+            }
             let ctx = repo::nodes::find_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?.node_ref();
             authz::nodes::can_read(&caller.actor, &ctx).check()?;
             let assignee = body.assigned_to.as_ref().map(|l| resolve_assignee(conn, &ctx, l)).transpose()?;
@@ -350,14 +369,21 @@ async fn add(state: &AppState, caller: Principal, context: (Uuid, NodeKind), bod
     Ok(HttpResponse::Created().json(view))
 }
 
-async fn list(state: &AppState, caller: Principal, context: (Uuid, NodeKind), q: DeviceQuery) -> Result<HttpResponse, ApiError> {
+async fn list(
+    state: &AppState,
+    caller: Principal,
+    context: (Uuid, NodeKind),
+    q: DeviceQuery,
+) -> Result<HttpResponse, ApiError> {
     let (after, limit) = PageQuery { limit: q.limit, cursor: q.cursor }.resolve()?;
     let filters = Filters {
         mac_address: q.mac_address.as_deref().map(|m| parse_mac("mac_address", m)).transpose()?.map(|m| m.to_string()),
         assigned_to: q
             .assigned_to
             .as_deref()
-            .map(|a| Uuid::parse_str(a).map_err(|_| ApiError::bad_request("invalid_query", "assigned_to must be a node id")))
+            .map(|a| {
+                Uuid::parse_str(a).map_err(|_| ApiError::bad_request("invalid_query", "assigned_to must be a node id"))
+            })
             .transpose()?,
         vendor: q.vendor,
         model: q.model,
@@ -386,7 +412,12 @@ const USER: NodeKind = NodeKind::User;
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`"),
 ))]
 #[post("/service-providers/{id}/devices")]
-pub async fn add_sp_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<CreateDevice>) -> Result<HttpResponse, ApiError> {
+pub async fn add_sp_device(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<CreateDevice>,
+) -> Result<HttpResponse, ApiError> {
     add(&s, p, (*id, SP), b.0).await
 }
 
@@ -396,7 +427,12 @@ pub async fn add_sp_device(s: web::Data<AppState>, p: Principal, id: web::Path<U
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
 #[get("/service-providers/{id}/devices")]
-pub async fn list_sp_devices(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, q: web::Query<DeviceQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_sp_devices(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    q: web::Query<DeviceQuery>,
+) -> Result<HttpResponse, ApiError> {
     list(&s, p, (*id, SP), q.into_inner()).await
 }
 
@@ -408,7 +444,12 @@ pub async fn list_sp_devices(s: web::Data<AppState>, p: Principal, id: web::Path
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`"),
 ))]
 #[post("/organizations/{id}/devices")]
-pub async fn add_org_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<CreateDevice>) -> Result<HttpResponse, ApiError> {
+pub async fn add_org_device(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<CreateDevice>,
+) -> Result<HttpResponse, ApiError> {
     add(&s, p, (*id, ORG), b.0).await
 }
 
@@ -418,7 +459,12 @@ pub async fn add_org_device(s: web::Data<AppState>, p: Principal, id: web::Path<
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
 #[get("/organizations/{id}/devices")]
-pub async fn list_org_devices(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, q: web::Query<DeviceQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_org_devices(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    q: web::Query<DeviceQuery>,
+) -> Result<HttpResponse, ApiError> {
     list(&s, p, (*id, ORG), q.into_inner()).await
 }
 
@@ -430,7 +476,12 @@ pub async fn list_org_devices(s: web::Data<AppState>, p: Principal, id: web::Pat
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, `invalid_assignee`"),
 ))]
 #[post("/users/{id}/devices")]
-pub async fn add_user_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<CreateDevice>) -> Result<HttpResponse, ApiError> {
+pub async fn add_user_device(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<CreateDevice>,
+) -> Result<HttpResponse, ApiError> {
     add(&s, p, (*id, USER), b.0).await
 }
 
@@ -440,7 +491,12 @@ pub async fn add_user_device(s: web::Data<AppState>, p: Principal, id: web::Path
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
 #[get("/users/{id}/devices")]
-pub async fn list_user_devices(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, q: web::Query<DeviceQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_user_devices(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    q: web::Query<DeviceQuery>,
+) -> Result<HttpResponse, ApiError> {
     list(&s, p, (*id, USER), q.into_inner()).await
 }
 
@@ -470,7 +526,12 @@ pub async fn get_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`, `mwi_not_a_line`"),
 ))]
 #[patch("/devices/{id}")]
-pub async fn patch_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<PatchDevice>) -> Result<HttpResponse, ApiError> {
+pub async fn patch_device(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<PatchDevice>,
+) -> Result<HttpResponse, ApiError> {
     let (id, body) = (*id, b.0);
     let mac = body.mac_address.as_deref().map(|m| parse_mac("mac_address", m)).transpose()?;
     let mut errors = Errors::default();
@@ -481,6 +542,9 @@ pub async fn patch_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uu
     }
     let view = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            if let Some(Some(link)) = &body.assigned_to {
+                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
+            }
             let l = load_visible(conn, &p, id)?;
             let assignee = match &body.assigned_to {
                 None => l.assignee.clone(),
@@ -533,10 +597,15 @@ pub async fn patch_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uu
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1, D4, D5, D6, D8 `provisioning_not_allowed`"),
 ))]
 #[delete("/devices/{id}")]
-pub async fn delete_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_device(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let id = *id;
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Devices, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
             authz::devices::can_delete(&p.actor, &l.facts(), &current).check()?;
@@ -555,10 +624,17 @@ pub async fn delete_device(s: web::Data<AppState>, p: Principal, id: web::Path<U
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`line_conflict`: the account is already on this device"),
 ))]
 #[post("/devices/{id}/lines")]
-pub async fn add_line(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<LineInput>) -> Result<HttpResponse, ApiError> {
+pub async fn add_line(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<LineInput>,
+) -> Result<HttpResponse, ApiError> {
     let (id, body) = (*id, b.0);
     let view = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Devices, id, Lock::Share)?;
+            repo::lock(conn, Locked::Accounts, body.account_id, Lock::Share)?;
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
             authz::devices::can_manage(&p.actor, &l.facts(), &current).check()?;
@@ -575,7 +651,11 @@ pub async fn add_line(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>,
             let end = i32::try_from(lines.len()).unwrap_or(i32::MAX).saturating_add(1);
             let position = body.position.unwrap_or(end);
             if !(1..=end).contains(&position) {
-                return Err(ApiError::field("position", "invalid_position", format!("position must be from 1 to {end}")));
+                return Err(ApiError::field(
+                    "position",
+                    "invalid_position",
+                    format!("position must be from 1 to {end}"),
+                ));
             }
             repo::devices::shift_from(conn, id, position)?;
             repo::devices::add_line(conn, id, account.id, position)?;
@@ -594,7 +674,11 @@ pub async fn add_line(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>,
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1/D8: not a device owner or provisioner"),
 ))]
 #[delete("/devices/{id}/lines/{account_id}")]
-pub async fn remove_line(s: web::Data<AppState>, p: Principal, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_line(
+    s: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, account_id) = path.into_inner();
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
@@ -640,14 +724,21 @@ pub async fn list_owners(s: web::Data<AppState>, p: Principal, id: web::Path<Uui
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
 #[post("/devices/{id}/owners")]
-pub async fn add_owner(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>, b: ApiJson<MemberInput>) -> Result<HttpResponse, ApiError> {
+pub async fn add_owner(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    b: ApiJson<MemberInput>,
+) -> Result<HttpResponse, ApiError> {
     let (id, username) = (*id, b.0.username);
     let (added, member) = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Devices, id, Lock::Share)?;
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
             authz::devices::can_manage(&p.actor, &l.facts(), &current).check()?;
-            let login = repo::logins::in_service_provider(conn, &username, l.context.sp_id)?.ok_or_else(unknown_username)?;
+            let login =
+                repo::logins::in_service_provider(conn, &username, l.context.sp_id)?.ok_or_else(unknown_username)?;
             let added = repo::devices::add_owner(conn, id, login.id)?;
             let list = repo::devices::owners(conn, id)?;
             let member = list.into_iter().find(|(u, _)| *u == login.username).ok_or(ApiError::NotFound)?;
@@ -664,7 +755,11 @@ pub async fn add_owner(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1/D8: not a device owner or provisioner"),
 ))]
 #[delete("/devices/{id}/owners/{username}")]
-pub async fn remove_owner(s: web::Data<AppState>, p: Principal, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_owner(
+    s: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {

@@ -25,7 +25,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(scope("/v1/auth").service(auth::token));
     cfg.service(
-        scope("/v1").wrap(from_fn(crate::auth::middleware::authenticate)).service(me::me).configure(nodes::configure).configure(devices::configure).configure(accounts::configure),
+        scope("/v1")
+            .wrap(from_fn(crate::auth::middleware::authenticate))
+            .service(me::me)
+            .configure(nodes::configure)
+            .configure(devices::configure)
+            .configure(accounts::configure),
     );
 }
 

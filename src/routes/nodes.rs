@@ -11,6 +11,7 @@ use super::extract::{ApiJson, PageQuery};
 use crate::auth::{Principal, password};
 use crate::authz;
 use crate::db::repo::nodes::{NewNode, NodeRecord};
+use crate::db::repo::{Lock, Locked};
 use crate::db::{self, DbConn, repo, write_tx};
 use crate::domain::validate::Errors;
 use crate::domain::{Actor, Level, NodeKind};
@@ -154,7 +155,10 @@ async fn create(state: &AppState, caller: Principal, input: NewNodeInput) -> Res
         let hash = password::hash(&input.password)?;
         write_tx(conn, |conn| {
             let parent = match input.parent {
-                Some((id, kind)) => Some(repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?.node_ref()),
+                Some((id, kind)) => {
+                    repo::lock(conn, Locked::Nodes, id, Lock::Share)?;
+                    Some(repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?.node_ref())
+                }
                 None => None,
             };
             authz::nodes::can_create(&caller.actor, input.kind, parent.as_ref(), input.level).check()?;
@@ -241,6 +245,7 @@ async fn update(
 async fn remove(state: &AppState, caller: Principal, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
     db::run(&state.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Nodes, id, Lock::Update)?;
             let node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
             let contents = repo::nodes::contents(conn, id)?;
             authz::nodes::can_delete(&caller.actor, &node.node_ref(), contents).check()?;

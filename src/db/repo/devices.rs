@@ -246,9 +246,11 @@ pub fn compact(conn: &mut DbConn, device_id: Uuid) -> Result<(), ApiError> {
         .load(conn)?;
     for (want, (account_id, pos)) in (1..).zip(rows) {
         if pos != want {
-            diesel::update(dl::table.filter(dl::device_id.eq(device_id.to_string())).filter(dl::account_id.eq(account_id)))
-                .set(dl::position.eq(want))
-                .execute(conn)?;
+            diesel::update(
+                dl::table.filter(dl::device_id.eq(device_id.to_string())).filter(dl::account_id.eq(account_id)),
+            )
+            .set(dl::position.eq(want))
+            .execute(conn)?;
         }
     }
     Ok(())
