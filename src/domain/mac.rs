@@ -9,7 +9,7 @@ impl MacAddress {
     /// `0004.f2ab.cdef` and `0004f2abcdef` (any case). Mixed separators are refused: a
     /// typo in a MAC provisions somebody else's phone.
     pub fn parse(input: &str) -> Option<MacAddress> {
-        let s = input.trim();
+        let s = input;
         let groups: Vec<&str> = if s.len() == 17 && s.contains(':') {
             s.split(':').collect()
         } else if s.len() == 17 && s.contains('-') {
