@@ -60,5 +60,6 @@ pub fn build(conn: &mut DbConn, orgs: usize, users_per_org: usize) -> BigTree {
 
 /// Sets one node's level directly.
 pub fn set_level(conn: &mut DbConn, id: Uuid, level: &str) {
-    conn.batch_execute(&format!("UPDATE nodes SET device_provisioning = '{level}' WHERE id = '{id}'")).expect("update level");
+    conn.batch_execute(&format!("UPDATE nodes SET device_provisioning = '{level}' WHERE id = '{id}'"))
+        .expect("update level");
 }

@@ -54,7 +54,8 @@ pub fn can_list(actor: &Actor, user: &NodeRef) -> Decision {
 
 /// A2/A3/A5: who reads an account.
 pub fn can_read(actor: &Actor, a: &AccountFacts) -> Decision {
-    if holds_tree_rights(actor, a.user) || a.caller_is_owner || a.caller_is_administrator || is_the_user(actor, a.user) {
+    if holds_tree_rights(actor, a.user) || a.caller_is_owner || a.caller_is_administrator || is_the_user(actor, a.user)
+    {
         Decision::Allow
     } else {
         Decision::HIDDEN
@@ -79,7 +80,9 @@ fn manages(actor: &Actor, a: &AccountFacts) -> Decision {
 /// A5: deleting through the tree only; an account still on a device line is kept (409).
 pub fn can_delete(actor: &Actor, a: &AccountFacts, on_a_line: bool) -> Decision {
     can_read(actor, a)
-        .and(|| if holds_tree_rights(actor, a.user) { Decision::Allow } else { Decision::forbidden(Rule::A5, "tree_only") })
+        .and(|| {
+            if holds_tree_rights(actor, a.user) { Decision::Allow } else { Decision::forbidden(Rule::A5, "tree_only") }
+        })
         .and(|| if on_a_line { Decision::conflict(Rule::A5, "account_in_use") } else { Decision::Allow })
 }
 

@@ -1,6 +1,6 @@
 //! Spawning the app, per-test databases, an HTTP client and tenant-tree builders.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test module uses a different part of the harness")]
 
 use std::path::PathBuf;
 use std::sync::Once;

@@ -4,4 +4,12 @@
 
 mod helpers;
 
+mod accounts;
+mod auth;
+mod authz_devices_matrix;
+mod authz_nodes_matrix;
+mod devices;
+mod nodes;
+mod openapi_drift;
 mod smoke;
+mod tree_scale;

@@ -60,7 +60,10 @@ async fn with_100000_nodes_under_one_sp_the_d4_question_is_answered_from_an_inde
     let org_plan = plan(&mut conn, "org_id", &t.first_org.to_string());
     for (name, p) in [("sp", &sp_plan), ("org", &org_plan)] {
         assert!(p.contains("nodes_sp_level") || p.contains("nodes_org_level"), "{name}: no index in plan:\n{p}");
-        assert!(!p.contains("SCAN nodes\n") && !p.ends_with("SCAN nodes") && !p.contains("Seq Scan"), "{name}: scans:\n{p}");
+        assert!(
+            !p.contains("SCAN nodes\n") && !p.ends_with("SCAN nodes") && !p.contains("Seq Scan"),
+            "{name}: scans:\n{p}"
+        );
     }
 
     let sp = node(&mut conn, t.sp);
