@@ -48,8 +48,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 
-RUN groupadd --system --gid 10001 siprov \
-    && useradd --system --uid 10001 --gid siprov --home-dir /var/lib/siprov --no-create-home \
+RUN groupadd --gid 10001 siprov \
+    && useradd --uid 10001 --gid siprov --home-dir /var/lib/siprov --no-create-home \
        --shell /usr/sbin/nologin siprov \
     && mkdir -p /var/lib/siprov \
     && chown siprov:siprov /var/lib/siprov \
