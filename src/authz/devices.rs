@@ -331,6 +331,17 @@ mod tests {
     }
 
     #[test]
+    fn d9_every_spelling_of_a_mac_is_one_address_so_the_unique_index_sees_one_device() {
+        // D9 is a data rule: `MacAddress::parse` canonicalises, the unique index on the
+        // canonical form refuses the second device (409 `mac_in_use`, tested over HTTP).
+        use crate::domain::MacAddress;
+        let forms = ["00:04:F2:AB:CD:EF", "00-04-f2-ab-cd-ef", "0004.f2ab.cdef", "0004f2abcdef"];
+        let canonical: Vec<String> = forms.iter().filter_map(|f| MacAddress::parse(f)).map(|m| m.to_string()).collect();
+        assert_eq!(canonical, vec!["0004f2abcdef"; 4]);
+        assert!(MacAddress::parse("00:04:F2:AB:CD").is_none());
+    }
+
+    #[test]
     fn a6_device_owners_change_settings_lines_and_owners_whatever_their_level_but_not_provisioning() {
         let t = tree();
         let u = with(&t.user1, NO);

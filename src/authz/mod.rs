@@ -4,6 +4,11 @@
 //! memberships) and call one pure `can_*` function; a [`Decision::Deny`] carries the rule
 //! id and the stable error code that the HTTP layer turns into problem+json. Nothing here
 //! does I/O, so every rule is unit-tested by its id below each function.
+//!
+//! Three rules are about data rather than permission, and are enforced where data is: D9
+//! (one canonical MAC, unique: `domain::MacAddress` and a unique index), A1's unknown
+//! username (422, a lookup) and A4's starting owners (written with the account or device).
+//! Their unit tests by id are here all the same, next to the rules they serve.
 
 pub mod accounts;
 pub mod devices;

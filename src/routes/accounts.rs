@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::devices::unknown_username;
 use super::extract::{ApiJson, PageQuery, double_option};
-use super::{Member, MemberInput, Page, member_response};
+use super::{Member, MemberInput, Page, clean, member_response};
 use crate::auth::{Principal, password};
 use crate::authz;
 use crate::authz::accounts::{AccountFacts, List};
@@ -145,26 +145,36 @@ fn validate_settings(
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.into_vec())) }
 }
 
-fn clean(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+/// Voicemail changes with the PIN already hashed: argon2 runs before the write
+/// transaction, not while it holds the lock.
+struct VoicemailChange {
+    enabled: Option<bool>,
+    pin_hash: Option<Option<String>>,
+    email: Option<Option<String>>,
+    attach_audio: Option<bool>,
 }
 
-/// Applies voicemail changes; the PIN is hashed here, on the blocking pool.
-fn apply_voicemail(a: &mut AccountRecord, vm: Option<VoicemailInput>) -> Result<(), ApiError> {
-    let Some(vm) = vm else { return Ok(()) };
-    if let Some(e) = vm.enabled {
-        a.vm_enabled = e;
+impl VoicemailChange {
+    fn hash(vm: Option<VoicemailInput>) -> Result<Option<VoicemailChange>, ApiError> {
+        let Some(vm) = vm else { return Ok(None) };
+        let pin_hash = vm.pin.map(|pin| pin.map(|p| password::hash(&p)).transpose()).transpose()?;
+        Ok(Some(VoicemailChange { enabled: vm.enabled, pin_hash, email: vm.email, attach_audio: vm.attach_audio }))
     }
-    if let Some(pin) = vm.pin {
-        a.vm_pin_hash = pin.map(|p| password::hash(&p)).transpose()?;
+
+    fn apply(self, a: &mut AccountRecord) {
+        if let Some(e) = self.enabled {
+            a.vm_enabled = e;
+        }
+        if let Some(h) = self.pin_hash {
+            a.vm_pin_hash = h;
+        }
+        if let Some(email) = self.email {
+            a.vm_email = clean(email);
+        }
+        if let Some(at) = self.attach_audio {
+            a.vm_attach_audio = at;
+        }
     }
-    if let Some(email) = vm.email {
-        a.vm_email = clean(email);
-    }
-    if let Some(at) = vm.attach_audio {
-        a.vm_attach_audio = at;
-    }
-    Ok(())
 }
 
 /// An account with the facts the rules need.
@@ -218,7 +228,9 @@ pub async fn create_account(
         let mut account = repo::accounts::new_record(user_id, number.to_string());
         account.display_name = clean(body.display_name);
         account.location = clean(body.location);
-        apply_voicemail(&mut account, body.voicemail)?;
+        if let Some(vm) = VoicemailChange::hash(body.voicemail)? {
+            vm.apply(&mut account);
+        }
         write_tx(conn, |conn| {
             repo::lock(conn, Locked::Nodes, user_id, Lock::Share)?;
             let user = repo::nodes::find_kind(conn, user_id, NodeKind::User)?.ok_or(ApiError::NotFound)?.node_ref();
@@ -284,17 +296,7 @@ pub async fn patch_account(
     let flat = |v: &Option<Option<String>>| v.as_ref().and_then(|x| x.clone());
     validate_settings(flat(&body.display_name).as_deref(), flat(&body.location).as_deref(), body.voicemail.as_ref())?;
     let account = db::run(&s.pool, move |conn| {
-        // Hash a new PIN before taking the write lock.
-        let mut pending = repo::accounts::new_record(Uuid::nil(), String::new());
-        apply_voicemail(
-            &mut pending,
-            body.voicemail.as_ref().map(|vm| VoicemailInput {
-                enabled: vm.enabled,
-                pin: vm.pin.clone(),
-                email: vm.email.clone(),
-                attach_audio: vm.attach_audio,
-            }),
-        )?;
+        let voicemail = VoicemailChange::hash(body.voicemail)?;
         write_tx(conn, |conn| {
             let l = load(conn, &p, id)?;
             authz::accounts::can_change_settings(&p.actor, &l.facts()).check()?;
@@ -305,19 +307,8 @@ pub async fn patch_account(
             if let Some(loc) = body.location {
                 a.location = clean(loc);
             }
-            if let Some(vm) = body.voicemail {
-                if let Some(e) = vm.enabled {
-                    a.vm_enabled = e;
-                }
-                if vm.pin.is_some() {
-                    a.vm_pin_hash = pending.vm_pin_hash.clone();
-                }
-                if let Some(email) = vm.email {
-                    a.vm_email = clean(email);
-                }
-                if let Some(at) = vm.attach_audio {
-                    a.vm_attach_audio = at;
-                }
+            if let Some(vm) = voicemail {
+                vm.apply(&mut a);
             }
             a.updated_at = now();
             repo::accounts::save(conn, &a, false)?;

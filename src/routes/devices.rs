@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, PageQuery, double_option};
-use super::{Member, MemberInput, NodeLink, Page, member_response};
+use super::{Member, MemberInput, NodeLink, Page, clean, member_response};
 use crate::auth::Principal;
 use crate::authz;
 use crate::authz::accounts::AccountFacts;
@@ -169,11 +169,6 @@ fn check_texts(errors: &mut Errors, vendor: Option<&str>, model: Option<&str>, l
             errors.text(field, v, max);
         }
     }
-}
-
-/// Trims a free-text field; blank becomes absent.
-fn clean(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// An assignee must exist, be of the named kind and fit below the context.

@@ -72,6 +72,11 @@ pub struct MemberInput {
     pub username: String,
 }
 
+/// Trims a free-text field; blank becomes absent.
+pub fn clean(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
 /// `201 Created` for a new list member, `200 OK` when it already was there: adding is
 /// idempotent, so a retried request does not fail.
 pub fn member_response(added: bool, member: Member) -> actix_web::HttpResponse {
