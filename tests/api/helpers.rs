@@ -152,6 +152,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// On PostgreSQL: the admin URL and the name of this app's database.
+    pub fn postgres_database(&self) -> Option<(String, String)> {
+        match &self._db {
+            TestDb::Postgres { admin_url, name } => Some((admin_url.clone(), name.clone())),
+            TestDb::Sqlite(_) => None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -11,5 +11,6 @@ mod authz_nodes_matrix;
 mod devices;
 mod nodes;
 mod openapi_drift;
+mod process;
 mod smoke;
 mod tree_scale;
