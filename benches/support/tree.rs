@@ -15,11 +15,17 @@ pub struct BigTree {
 
 /// One SP with `orgs` organizations of `users_per_org` users each, every level `view`.
 pub fn build(conn: &mut DbConn, orgs: usize, users_per_org: usize) -> BigTree {
+    build_at(conn, orgs, users_per_org, "view")
+}
+
+/// The same with every node at `level` (another tenant full of `modify` nodes makes the
+/// planner's statistics realistic).
+pub fn build_at(conn: &mut DbConn, orgs: usize, users_per_org: usize, level: &str) -> BigTree {
     let ts = "2026-01-01T00:00:00.000000Z";
     let sp = Uuid::now_v7();
     let mut sql = format!(
         "INSERT INTO nodes (id, kind, name, parent_id, sp_id, org_id, device_provisioning, created_at, updated_at) \
-         VALUES ('{sp}', 'service_provider', 'big', NULL, '{sp}', NULL, 'view', '{ts}', '{ts}');"
+         VALUES ('{sp}', 'service_provider', 'big', NULL, '{sp}', NULL, '{level}', '{ts}', '{ts}');"
     );
     conn.batch_execute(&sql).expect("insert sp");
     let mut first_org = None;
@@ -39,11 +45,11 @@ pub fn build(conn: &mut DbConn, orgs: usize, users_per_org: usize) -> BigTree {
     for _ in 0..orgs {
         let org = Uuid::now_v7();
         first_org.get_or_insert(org);
-        rows.push(format!("('{org}','organization','o','{sp}','{sp}','{org}','view','{ts}','{ts}')"));
+        rows.push(format!("('{org}','organization','o','{sp}','{sp}','{org}','{level}','{ts}','{ts}')"));
         for _ in 0..users_per_org {
             let user = Uuid::now_v7();
             last_user = user;
-            rows.push(format!("('{user}','user','u','{org}','{sp}','{org}','view','{ts}','{ts}')"));
+            rows.push(format!("('{user}','user','u','{org}','{sp}','{org}','{level}','{ts}','{ts}')"));
             if rows.len() >= 500 {
                 flush(&mut rows, conn);
             }

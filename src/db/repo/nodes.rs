@@ -187,21 +187,22 @@ pub fn kinds(conn: &mut DbConn, ids: &[Uuid]) -> Result<std::collections::HashMa
         .collect()
 }
 
-/// D4's fact: does any node strictly below `node` have `modify`? One probe of the
-/// `(sp_id, device_provisioning)` or `(org_id, device_provisioning)` index, whatever the
-/// size of the tree.
+/// D4's fact: does any node strictly below `node` have `modify`? One probe of the partial
+/// index of modify nodes (`nodes_sp_modify` / `nodes_org_modify`), whatever the size of
+/// the tree. The level is written into the SQL, not bound: only a literal lets a prepared
+/// statement's generic plan prove that the partial index applies.
 pub fn modify_below(conn: &mut DbConn, node: &NodeRef) -> Result<bool, ApiError> {
     let id = node.id.to_string();
-    let modify = Level::Modify.as_str();
+    let is_modify = || diesel::dsl::sql::<diesel::sql_types::Bool>("device_provisioning = 'modify'");
     let found = match node.kind {
-        NodeKind::ServiceProvider => diesel::select(exists(
-            n::nodes.filter(n::sp_id.eq(&id)).filter(n::device_provisioning.eq(modify)).filter(n::id.ne(&id)),
-        ))
-        .get_result(conn)?,
-        NodeKind::Organization => diesel::select(exists(
-            n::nodes.filter(n::org_id.eq(&id)).filter(n::device_provisioning.eq(modify)).filter(n::id.ne(&id)),
-        ))
-        .get_result(conn)?,
+        NodeKind::ServiceProvider => {
+            diesel::select(exists(n::nodes.filter(n::sp_id.eq(&id)).filter(is_modify()).filter(n::id.ne(&id))))
+                .get_result(conn)?
+        }
+        NodeKind::Organization => {
+            diesel::select(exists(n::nodes.filter(n::org_id.eq(&id)).filter(is_modify()).filter(n::id.ne(&id))))
+                .get_result(conn)?
+        }
         NodeKind::User => false,
     };
     Ok(found)

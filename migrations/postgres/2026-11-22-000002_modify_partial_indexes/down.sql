@@ -1,0 +1,2 @@
+DROP INDEX nodes_org_modify;
+DROP INDEX nodes_sp_modify;
