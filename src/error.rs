@@ -176,6 +176,7 @@ fn refusal_detail(code: &str) -> &'static str {
         "assignment_required" => "a node below has modify: the device must be assigned to one of those nodes",
         "context_lacks_modify" => "with view, devices may be added in a descendant's context only when it has modify",
         "view_only" => "a user with view may not add or change devices",
+        "assign_to_self_only" => "a user provisions devices for itself only: assigned_to must be the user",
         "not_own_account" => "a user provisions its own phones with its own accounts only",
         "provisioning_not_allowed" => {
             "changing the MAC, vendor, model, label or assignment, or deleting, needs provisioning rights in the device's context"

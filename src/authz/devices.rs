@@ -94,6 +94,20 @@ pub fn can_add(actor: &Actor, p: &Placement) -> Decision {
     })
 }
 
+/// An assignee that does not fit below the context is invalid input (422) for everyone,
+/// with one exception: a User adding in its own context is refused by its rules first
+/// (D1, D6), and with `modify` by D7, "assign them only to itself". `Allow` here means no
+/// rule refuses, and the caller answers 422 `invalid_assignee`.
+pub fn can_assign_outside_context(actor: &Actor, context: &NodeRef) -> Decision {
+    match actor {
+        Actor::Node(c) if c.kind == NodeKind::User && c.id == context.id => area(c).and(|| match c.level {
+            Level::View => Decision::forbidden(Rule::D6, "view_only"),
+            _ => Decision::forbidden(Rule::D7, "assign_to_self_only"),
+        }),
+        _ => Decision::Allow,
+    }
+}
+
 /// What a change touches.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Change {
@@ -294,6 +308,15 @@ mod tests {
         assert_allowed(can_use_account_on_line(&node(&u), &dev, &u));
         assert_denied(can_use_account_on_line(&node(&u), &dev, &t.user1b), Rule::D7, "not_own_account");
         assert_allowed(can_use_account_on_line(&node(&u), &facts(&u, Some(&u), true), &t.user1b));
+        // Assigning to anyone else, from its own context: D7 (D6/D1 first at lower levels).
+        assert_denied(can_assign_outside_context(&node(&u), &u), Rule::D7, "assign_to_self_only");
+        let v = with(&t.user1, View);
+        assert_denied(can_assign_outside_context(&node(&v), &v), Rule::D6, "view_only");
+        let n = with(&t.user1, NO);
+        assert_denied(can_assign_outside_context(&node(&n), &n), Rule::D1, "sip_devices_area_hidden");
+        // Everyone else gets plain invalid input (422) for a misfit.
+        assert_allowed(can_assign_outside_context(&node(&t.org1), &t.org1));
+        assert_allowed(can_assign_outside_context(&Actor::SystemAdmin, &u));
     }
 
     #[test]

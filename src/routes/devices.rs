@@ -16,7 +16,7 @@ use crate::db::repo::devices::{DeviceRecord, Filters};
 use crate::db::repo::{Lock, Locked};
 use crate::db::{self, DbConn, now, repo, write_tx};
 use crate::domain::validate::Errors;
-use crate::domain::{MacAddress, NodeKind, NodeRef, assignment_fits};
+use crate::domain::{Actor, MacAddress, NodeKind, NodeRef, assignment_fits};
 use crate::error::{ApiError, Problem};
 use crate::startup::AppState;
 
@@ -171,8 +171,9 @@ fn check_texts(errors: &mut Errors, vendor: Option<&str>, model: Option<&str>, l
     }
 }
 
-/// An assignee must exist, be of the named kind and fit below the context.
-fn resolve_assignee(conn: &mut DbConn, context: &NodeRef, link: &NodeLink) -> Result<NodeRef, ApiError> {
+/// An assignee must exist, be of the named kind and fit below the context (or D7 refuses
+/// first, for a User in its own context).
+fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &NodeLink) -> Result<NodeRef, ApiError> {
     let invalid = || {
         ApiError::field(
             "assigned_to",
@@ -182,6 +183,7 @@ fn resolve_assignee(conn: &mut DbConn, context: &NodeRef, link: &NodeLink) -> Re
     };
     let node = repo::nodes::find(conn, link.id)?.ok_or_else(invalid)?.node_ref();
     if node.kind != link.kind || !assignment_fits(context, &node) {
+        authz::devices::can_assign_outside_context(actor, context).check()?;
         return Err(invalid());
     }
     Ok(node)
@@ -327,7 +329,8 @@ async fn add(
             }
             let ctx = repo::nodes::find_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?.node_ref();
             authz::nodes::can_read(&caller.actor, &ctx).check()?;
-            let assignee = body.assigned_to.as_ref().map(|l| resolve_assignee(conn, &ctx, l)).transpose()?;
+            let assignee =
+                body.assigned_to.as_ref().map(|l| resolve_assignee(conn, &caller.actor, &ctx, l)).transpose()?;
             let placement = Placement {
                 context: &ctx,
                 assignee: assignee.as_ref(),
@@ -466,7 +469,7 @@ pub async fn list_org_devices(
 /// Add a SIP device in a user's context (D0, D3, D5, D6, D7).
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path, description = "user id")), request_body = CreateDevice, responses(
     (status = 201, body = DeviceView),
-    (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`, D5 `context_lacks_modify`, D6 `view_only`"),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`, D5 `context_lacks_modify`, D6 `view_only`, D7 `assign_to_self_only`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "D9 `mac_in_use`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, `invalid_assignee`"),
 ))]
@@ -516,7 +519,7 @@ pub async fn get_device(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid
 /// assignee (D8); settings also suit device owners (A6).
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path)), request_body = PatchDevice, responses(
     (status = 200, body = DeviceView),
-    (status = 403, body = Problem, content_type = "application/problem+json", description = "D1, D4, D5, D6, D8 `provisioning_not_allowed`"),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "D1, D4, D5, D6, D7, D8 `provisioning_not_allowed`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "D9 `mac_in_use`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`, `mwi_not_a_line`"),
 ))]
@@ -544,7 +547,7 @@ pub async fn patch_device(
             let assignee = match &body.assigned_to {
                 None => l.assignee.clone(),
                 Some(None) => None,
-                Some(Some(link)) => Some(resolve_assignee(conn, &l.context, link)?),
+                Some(Some(link)) => Some(resolve_assignee(conn, &p.actor, &l.context, link)?),
             };
             let before = l.device.clone();
             let mut after = l.device.clone();

@@ -396,15 +396,21 @@ async fn assigning_a_device_to_a_node_outside_its_context_is_refused_as_an_inval
         }
     }
     assert_eq!(app.get(&app.admin, &device(&id)).await.body["assigned_to"], to_user(&user), "unchanged");
-    // D7: a User assigns only to itself.
+    // D7: a User assigns only to itself; anyone else is the rule's refusal, not bad input.
     let sibling = app.user(&org, "modify").await;
     let res = app
         .post(&user.token, &user_devices(&user), json!({"mac_address": mac(), "assigned_to": to_user(&sibling)}))
         .await;
-    assert_invalid_assignee(&res, "a User assigning to its sibling");
+    res.assert_refused(403, "assign_to_self_only", "D7");
     let res =
         app.post(&user.token, &user_devices(&user), json!({"mac_address": mac(), "assigned_to": to_org(&org)})).await;
-    assert_invalid_assignee(&res, "a User assigning to its Org");
+    res.assert_refused(403, "assign_to_self_only", "D7");
+    // With view, D6 refuses first.
+    app.set_level("users", &user.id, "view").await;
+    let res = app
+        .post(&user.token, &user_devices(&user), json!({"mac_address": mac(), "assigned_to": to_user(&sibling)}))
+        .await;
+    res.assert_refused(403, "view_only", "D6");
 }
 
 // --- D9 -----------------------------------------------------------------------------------
