@@ -12,12 +12,19 @@ use super::Principal;
 use crate::db::{self, DbConn, repo};
 use crate::domain::Actor;
 use crate::error::ApiError;
+use crate::routes::fallback::RouteTable;
 use crate::startup::AppState;
 
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // A request no route serves gets its 404 or 405 whether or not it carries a token.
+    let routed =
+        req.app_data::<web::Data<RouteTable>>().is_none_or(|table| table.serves(req.method().as_str(), req.path()));
+    if !routed {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    }
     match principal(&req).await {
         Ok(p) => {
             req.extensions_mut().insert(p);

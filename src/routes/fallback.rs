@@ -42,6 +42,11 @@ impl RouteTable {
     fn allowed(&self, path: &str) -> Option<&str> {
         self.0.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.as_str())
     }
+
+    /// Whether a documented route serves this method on this path.
+    pub fn serves(&self, method: &str, path: &str) -> bool {
+        self.0.iter().any(|(def, methods)| def.is_match(path) && methods.split(", ").any(|m| m == method))
+    }
 }
 
 /// The default service: 405 for a known path, else 404.
