@@ -43,8 +43,8 @@ pub enum ApiError {
     MethodNotAllowed { allow: String },
     #[error("conflict: {code}")]
     Conflict { code: &'static str, detail: String },
-    #[error("validation failed: {code}")]
-    Validation { code: &'static str, errors: Vec<FieldError> },
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
@@ -68,15 +68,15 @@ impl ApiError {
         ApiError::Conflict { code, detail: detail.into() }
     }
 
-    /// A 422 for one field; its code is also the problem's `code` (e.g. D9's `invalid_mac`).
-    pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> ApiError {
-        let errors = vec![FieldError { field: field.into(), code: code.into(), message: message.into() }];
-        ApiError::Validation { code, errors }
+    /// A 422 for one field.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(vec![FieldError { field: field.into(), code: code.into(), message: message.into() }])
     }
 
-    /// A 422 listing several invalid fields, `code` `validation_failed`.
+    /// A 422 listing invalid fields. With one field at fault its code is also the problem's
+    /// `code` (D9's `invalid_mac`, `invalid_pin`, …); with several, `validation_failed`.
     pub fn invalid(errors: Vec<FieldError>) -> ApiError {
-        ApiError::Validation { code: "validation_failed", errors }
+        ApiError::Validation(errors)
     }
 
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> ApiError {
@@ -85,8 +85,12 @@ impl ApiError {
 
     fn problem(&self) -> Problem {
         let (status, code, detail, rule, errors) = match self {
-            ApiError::BadRequest { code, detail } => (StatusCode::BAD_REQUEST, *code, detail.clone(), None, vec![]),
-            ApiError::Unauthorized { code, detail } => (StatusCode::UNAUTHORIZED, *code, detail.clone(), None, vec![]),
+            ApiError::BadRequest { code, detail } => {
+                (StatusCode::BAD_REQUEST, (*code).to_owned(), detail.clone(), None, vec![])
+            }
+            ApiError::Unauthorized { code, detail } => {
+                (StatusCode::UNAUTHORIZED, (*code).to_owned(), detail.clone(), None, vec![])
+            }
             ApiError::Denied(d) if d.outcome == Outcome::NotFound => not_found(),
             ApiError::Denied(d) => {
                 let status = match d.outcome {
@@ -95,48 +99,63 @@ impl ApiError {
                     Outcome::Conflict => StatusCode::CONFLICT,
                 };
                 let detail = format!("{} (rule {})", refusal_detail(d.code), d.rule);
-                (status, d.code, detail, Some(d.rule.to_string()), vec![])
+                // A D4 `assignment_required` is about one field: say which.
+                let errors = if d.outcome == Outcome::Unprocessable && d.code == "assignment_required" {
+                    vec![FieldError {
+                        field: "assigned_to".into(),
+                        code: d.code.into(),
+                        message: refusal_detail(d.code).into(),
+                    }]
+                } else {
+                    vec![]
+                };
+                (status, d.code.to_owned(), detail, Some(d.rule.to_string()), errors)
             }
             ApiError::NotFound => not_found(),
             ApiError::MethodNotAllowed { allow } => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                "method_not_allowed".to_owned(),
                 format!("this resource accepts {allow}"),
                 None,
                 vec![],
             ),
-            ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, *code, detail.clone(), None, vec![]),
-            ApiError::Validation { code, errors } => (
+            ApiError::Conflict { code, detail } => {
+                (StatusCode::CONFLICT, (*code).to_owned(), detail.clone(), None, vec![])
+            }
+            ApiError::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                *code,
+                match errors.as_slice() {
+                    [one] => one.code.clone(),
+                    _ => "validation_failed".to_owned(),
+                },
                 "the request has invalid values; see `errors`".to_owned(),
                 None,
                 errors.clone(),
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                "unsupported_media_type".to_owned(),
                 "send the body as application/json".to_owned(),
                 None,
                 vec![],
             ),
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                "payload_too_large".to_owned(),
                 format!("request bodies are limited to {} bytes", crate::routes::extract::BODY_LIMIT),
                 None,
                 vec![],
             ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
+                "service_unavailable".to_owned(),
                 "the service cannot reach its database; try again shortly".to_owned(),
                 None,
                 vec![],
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
+                "internal_error".to_owned(),
                 "an internal error occurred; it has been logged".to_owned(),
                 None,
                 vec![],
@@ -147,18 +166,18 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
-            code: code.to_owned(),
+            code,
             rule,
             errors,
         }
     }
 }
 
-type Parts = (StatusCode, &'static str, String, Option<String>, Vec<FieldError>);
+type Parts = (StatusCode, String, String, Option<String>, Vec<FieldError>);
 
 /// Every 404 looks the same, whether the resource is absent or hidden by N5.
 fn not_found() -> Parts {
-    (StatusCode::NOT_FOUND, "not_found", "no such resource".to_owned(), None, vec![])
+    (StatusCode::NOT_FOUND, "not_found".to_owned(), "no such resource".to_owned(), None, vec![])
 }
 
 /// Human text for each refusal code; the code itself is the stable part.

@@ -4,7 +4,7 @@
 //! the core (`can_add`); D8 defines the rights to change or delete a device as the rights
 //! that adding it, in its context and with its (new) assignee, would need.
 
-use super::{Decision, Rule};
+use super::{Decision, Outcome, Rule};
 use crate::domain::{Actor, Level, NodeKind, NodeRef};
 
 /// Facts about a device that is being added, or that a change would produce.
@@ -117,21 +117,35 @@ pub struct Change {
     pub settings: bool,
 }
 
-/// The tree rights over a device (D8): those of adding it as `after` describes. A caller who
-/// sees the device only as an owner, outside its tree part, gets a visible refusal.
-fn tree_rights(actor: &Actor, after: &Placement) -> Decision {
+/// The tree rights over a device (D8): those of adding it as `after` describes. A device
+/// owner without them is told so by D8 (it is an owner, but provisioning is the tree's);
+/// a caller who sees the device only as an owner gets a visible refusal, not a 404.
+fn tree_rights(actor: &Actor, device: &DeviceFacts, after: &Placement) -> Decision {
     match can_add(actor, after) {
-        d if d.is_hidden() => Decision::forbidden(Rule::D8, "provisioning_not_allowed"),
+        Decision::Deny(d)
+            if d.outcome == Outcome::NotFound || (device.caller_is_owner && d.outcome == Outcome::Forbidden) =>
+        {
+            Decision::forbidden(Rule::D8, "provisioning_not_allowed")
+        }
         d => d,
     }
+}
+
+/// The placement of a device that already exists. D4's "without an assignee only while no
+/// node below has modify" tells where a *new* device must go; it does not keep anyone from
+/// deleting, or changing the settings or lines of, a device that is already there.
+fn standing<'a>(p: &Placement<'a>) -> Placement<'a> {
+    Placement { modify_below_context: false, ..*p }
 }
 
 /// D8 and A6: changing a device. `after` is the placement the change would produce (the
 /// current one when the assignment does not change).
 pub fn can_change(actor: &Actor, device: &DeviceFacts, change: Change, after: &Placement) -> Decision {
     can_read(actor, device).and(|| {
-        if change.provisioning || (change.settings && !device.caller_is_owner) {
-            tree_rights(actor, after)
+        if change.provisioning {
+            tree_rights(actor, device, after)
+        } else if change.settings && !device.caller_is_owner {
+            tree_rights(actor, device, &standing(after))
         } else {
             Decision::Allow
         }
@@ -140,13 +154,14 @@ pub fn can_change(actor: &Actor, device: &DeviceFacts, change: Change, after: &P
 
 /// D8: deleting a device needs the rights of adding it where it is.
 pub fn can_delete(actor: &Actor, device: &DeviceFacts, current: &Placement) -> Decision {
-    can_read(actor, device).and(|| tree_rights(actor, current))
+    can_read(actor, device).and(|| tree_rights(actor, device, &standing(current)))
 }
 
 /// A6 (device side): lines and the owners list are changed by device owners, whatever
 /// their level, and by whoever holds the tree rights of D8.
 pub fn can_manage(actor: &Actor, device: &DeviceFacts, current: &Placement) -> Decision {
-    can_read(actor, device).and(|| if device.caller_is_owner { Decision::Allow } else { tree_rights(actor, current) })
+    can_read(actor, device)
+        .and(|| if device.caller_is_owner { Decision::Allow } else { tree_rights(actor, device, &standing(current)) })
 }
 
 /// A7: anyone on the owners list may take themselves off it; otherwise as [`can_manage`].
@@ -338,6 +353,12 @@ mod tests {
             Decision::unprocessable(Rule::D4, "assignment_required")
         );
         assert_allowed(can_delete(&node(&org), &dev, &place(&org, Some(&user_m), true)));
+        // An unassigned device that D4 would not let one add today may still be deleted,
+        // and its settings changed: D4's clause is about where new devices go.
+        let unassigned = facts(&org, None, false);
+        assert_allowed(can_delete(&node(&org), &unassigned, &place(&org, None, true)));
+        let settings = Change { provisioning: false, settings: true };
+        assert_allowed(can_change(&node(&org), &unassigned, settings, &place(&org, None, true)));
         let dev_v = facts(&org, Some(&user_v), false);
         assert_denied(
             can_delete(&node(&org), &dev_v, &place(&org, Some(&user_v), true)),

@@ -123,6 +123,16 @@ impl PageQuery {
     }
 }
 
+/// Deserialises an optional field that may be absent but not null: `{"name": null}` in a
+/// PATCH is a mistake to report (422), not a silent no-op.
+pub fn non_null<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(de).map(Some)
+}
+
 /// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -149,15 +159,15 @@ mod tests {
         assert!(matches!(parse_json::<Body>(b"{\"name\": "), Err(ApiError::BadRequest { .. })));
         assert!(matches!(parse_json::<Body>(b"{\"name\":\"x\"} trailing"), Err(ApiError::BadRequest { .. })));
         match parse_json::<Body>(b"{\"name\":\"x\",\"nme\":1}") {
-            Err(ApiError::Validation { errors, .. }) => assert_eq!(errors[0].field, "nme"),
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "nme"),
             other => panic!("{other:?}"),
         }
         match parse_json::<Body>(b"{}") {
-            Err(ApiError::Validation { errors, .. }) => assert_eq!(errors[0].field, "name"),
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "name"),
             other => panic!("{other:?}"),
         }
         match parse_json::<Body>(b"{\"name\":\"x\",\"n\":\"seven\"}") {
-            Err(ApiError::Validation { errors, .. }) => {
+            Err(ApiError::Validation(errors)) => {
                 assert_eq!(errors[0].field, "n");
                 assert!(!errors[0].message.contains("seven"), "the rejected value is echoed: {}", errors[0].message);
             }
