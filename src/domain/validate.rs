@@ -29,19 +29,17 @@ impl Errors {
         self.0
     }
 
-    /// Names: 1–200 characters, not blank.
+    /// Names: 1–200 characters, not blank, no control characters.
     pub fn name(&mut self, field: &str, value: &str) {
         let n = value.chars().count();
-        if value.trim().is_empty() || n > 200 {
-            self.add(field, "invalid_name", "must be 1 to 200 characters and not blank");
+        if value.trim().is_empty() || n > 200 || value.chars().any(char::is_control) {
+            self.add(field, "invalid_name", "must be 1 to 200 characters, not blank, without control characters");
         }
     }
 
     /// Usernames: 3–64 characters of `[a-z0-9._-]`, unique system-wide (checked by the database).
     pub fn username(&mut self, field: &str, value: &str) {
-        let ok = (3..=64).contains(&value.len())
-            && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-        if !ok {
+        if !is_username(value) {
             self.add(field, "invalid_username", "must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'");
         }
     }
@@ -56,12 +54,26 @@ impl Errors {
         }
     }
 
-    /// Optional free text with a maximum length.
+    /// Optional free text with a maximum length; line breaks and tabs are text, other
+    /// control characters (NUL above all, which PostgreSQL cannot store) are not.
     pub fn text(&mut self, field: &str, value: &str, max: usize) {
         if value.chars().count() > max {
             self.add(field, "too_long", format!("must be at most {max} characters"));
+        } else if !is_text(value) {
+            self.add(field, "control_character", "must not contain control characters other than line breaks and tabs");
         }
     }
+}
+
+/// Free text: no control characters but line breaks and tabs.
+pub fn is_text(s: &str) -> bool {
+    !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// The username alphabet and length (3–64 of `[a-z0-9._-]`).
+pub fn is_username(s: &str) -> bool {
+    (3..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// A deliberately plain e-mail check: one `@`, a non-empty local part, a dotted domain,
@@ -109,5 +121,16 @@ mod tests {
         assert!(!is_email("vm example@x.org"));
         assert!(is_pin("1234") && is_pin("1234567890"));
         assert!(!is_pin("123") && !is_pin("12345678901") && !is_pin("12a4"));
+    }
+
+    #[test]
+    fn names_and_texts_refuse_control_characters_but_texts_keep_line_breaks() {
+        let mut e = Errors::default();
+        e.name("name", "a\u{0}b");
+        e.text("location", "room\u{0}", 500);
+        assert_eq!(e.into_vec().len(), 2);
+        let mut e = Errors::default();
+        e.text("location", "Bldg 4\nroom 210\t(east)", 500);
+        assert!(e.is_empty());
     }
 }

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::devices::unknown_username;
-use super::extract::{ApiJson, PageQuery, double_option};
+use super::extract::{ApiJson, PageQuery, double_option, non_null};
 use super::{Member, MemberInput, Page, clean, member_response};
 use crate::auth::{Principal, password};
 use crate::authz;
@@ -84,6 +84,7 @@ impl From<AccountRecord> for AccountView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoicemailInput {
+    #[serde(default, deserialize_with = "non_null")]
     pub enabled: Option<bool>,
     /// 4–10 digits; write-only, stored hashed.
     #[serde(default, deserialize_with = "double_option")]
@@ -92,6 +93,7 @@ pub struct VoicemailInput {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "non_null")]
     pub attach_audio: Option<bool>,
 }
 
@@ -115,6 +117,7 @@ pub struct PatchAccount {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub location: Option<Option<String>>,
+    #[serde(default, deserialize_with = "non_null")]
     pub voicemail: Option<VoicemailInput>,
 }
 
@@ -298,6 +301,7 @@ pub async fn patch_account(
     let account = db::run(&s.pool, move |conn| {
         let voicemail = VoicemailChange::hash(body.voicemail)?;
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Accounts, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             authz::accounts::can_change_settings(&p.actor, &l.facts()).check()?;
             let mut a = l.account;
@@ -353,15 +357,21 @@ fn role_of(list: List) -> &'static str {
     }
 }
 
-async fn list_members(s: &AppState, p: Principal, id: Uuid, list: List) -> Result<HttpResponse, ApiError> {
-    let rows = db::run(&s.pool, move |conn| {
+async fn list_members(
+    s: &AppState,
+    p: Principal,
+    id: Uuid,
+    list: List,
+    q: PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let (after, limit) = q.resolve()?;
+    let (rows, next) = db::run(&s.pool, move |conn| {
         let l = load(conn, &p, id)?;
         authz::accounts::can_read(&p.actor, &l.facts()).check()?;
-        repo::accounts::members(conn, id, role_of(list))
+        repo::accounts::members(conn, id, role_of(list), after, limit)
     })
     .await?;
-    let members: Vec<Member> = rows.into_iter().map(|(username, added_at)| Member { username, added_at }).collect();
-    Ok(HttpResponse::Ok().json(members))
+    Ok(HttpResponse::Ok().json(Page::new(rows.into_iter().map(Member::from).collect(), next)))
 }
 
 async fn add_member(
@@ -373,15 +383,14 @@ async fn add_member(
 ) -> Result<HttpResponse, ApiError> {
     let (added, member) = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Accounts, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             authz::accounts::can_add_member(&p.actor, &l.facts(), list).check()?;
             let login =
                 repo::logins::in_service_provider(conn, &username, l.user.sp_id)?.ok_or_else(unknown_username)?;
             let added = repo::accounts::add_member(conn, id, role_of(list), login.id)?;
-            let rows = repo::accounts::members(conn, id, role_of(list))?;
-            let (username, added_at) =
-                rows.into_iter().find(|(u, _)| *u == login.username).ok_or(ApiError::NotFound)?;
-            Ok((added, Member { username, added_at }))
+            let row = repo::accounts::member(conn, id, role_of(list), login.id)?.ok_or(ApiError::NotFound)?;
+            Ok((added, Member::from(row)))
         })
     })
     .await?;
@@ -397,6 +406,7 @@ async fn remove_member(
 ) -> Result<HttpResponse, ApiError> {
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Accounts, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             let login = repo::logins::by_username(conn, &username)?;
             let removing_self = login.as_ref().is_some_and(|x| x.id == p.login_id);
@@ -413,14 +423,15 @@ async fn remove_member(
 }
 
 /// The account's owners list.
-#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Member>)))]
+#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = Page<Member>)))]
 #[get("/accounts/{id}/owners")]
 pub async fn list_account_owners(
     s: web::Data<AppState>,
     p: Principal,
     id: web::Path<Uuid>,
+    q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list_members(&s, p, *id, List::Owners).await
+    list_members(&s, p, *id, List::Owners, q.into_inner()).await
 }
 
 /// Add an account owner (owners and the tree, A3). 201 when added, 200 when already on the
@@ -457,14 +468,15 @@ pub async fn remove_account_owner(
 }
 
 /// The account's administrators list.
-#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Member>)))]
+#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = Page<Member>)))]
 #[get("/accounts/{id}/administrators")]
 pub async fn list_account_administrators(
     s: web::Data<AppState>,
     p: Principal,
     id: web::Path<Uuid>,
+    q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list_members(&s, p, *id, List::Administrators).await
+    list_members(&s, p, *id, List::Administrators, q.into_inner()).await
 }
 
 /// Add an account administrator (administrators, owners and the tree, A2). 201 when added,

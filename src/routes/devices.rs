@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, PageQuery, double_option};
+use super::extract::{ApiJson, PageQuery, double_option, non_null};
 use super::{Member, MemberInput, NodeLink, Page, clean, member_response};
 use crate::auth::Principal;
 use crate::authz;
@@ -80,6 +80,7 @@ pub struct DeviceView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MwiInput {
+    #[serde(default, deserialize_with = "non_null")]
     pub enabled: Option<bool>,
     /// An account on one of the device's lines, or null.
     #[serde(default, deserialize_with = "double_option")]
@@ -90,7 +91,9 @@ pub struct MwiInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
+    #[serde(default, deserialize_with = "non_null")]
     pub missed_calls: Option<bool>,
+    #[serde(default, deserialize_with = "non_null")]
     pub mwi: Option<MwiInput>,
 }
 
@@ -113,6 +116,7 @@ pub struct CreateDevice {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchDevice {
+    #[serde(default, deserialize_with = "non_null")]
     pub mac_address: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -126,6 +130,7 @@ pub struct PatchDevice {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NodeLink>)]
     pub assigned_to: Option<Option<NodeLink>>,
+    #[serde(default, deserialize_with = "non_null")]
     pub settings: Option<SettingsInput>,
 }
 
@@ -374,6 +379,12 @@ async fn list(
     q: DeviceQuery,
 ) -> Result<HttpResponse, ApiError> {
     let (after, limit) = PageQuery { limit: q.limit, cursor: q.cursor }.resolve()?;
+    if [&q.vendor, &q.model].into_iter().flatten().any(|v| !crate::domain::validate::is_text(v)) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "vendor and model filters must not contain control characters",
+        ));
+    }
     let filters = Filters {
         mac_address: q.mac_address.as_deref().map(|m| parse_mac("mac_address", m)).transpose()?.map(|m| m.to_string()),
         assigned_to: q
@@ -540,6 +551,7 @@ pub async fn patch_device(
     }
     let view = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Devices, id, Lock::Update)?;
             if let Some(Some(link)) = &body.assigned_to {
                 repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
             }
@@ -631,7 +643,7 @@ pub async fn add_line(
     let (id, body) = (*id, b.0);
     let view = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
-            repo::lock(conn, Locked::Devices, id, Lock::Share)?;
+            repo::lock(conn, Locked::Devices, id, Lock::Update)?;
             repo::lock(conn, Locked::Accounts, body.account_id, Lock::Share)?;
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
@@ -680,6 +692,7 @@ pub async fn remove_line(
     let (id, account_id) = path.into_inner();
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Devices, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
             authz::devices::can_manage(&p.actor, &l.facts(), &current).check()?;
@@ -695,22 +708,24 @@ pub async fn remove_line(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn members(rows: Vec<(String, String)>) -> Vec<Member> {
-    rows.into_iter().map(|(username, added_at)| Member { username, added_at }).collect()
-}
-
 /// The device's owners list.
-#[utoipa::path(tag = "devices", params(("id" = Uuid, Path)), responses((status = 200, body = Vec<Member>)))]
+#[utoipa::path(tag = "devices", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = Page<Member>)))]
 #[get("/devices/{id}/owners")]
-pub async fn list_owners(s: web::Data<AppState>, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn list_owners(
+    s: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<Uuid>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = *id;
-    let list = db::run(&s.pool, move |conn| {
+    let (after, limit) = q.resolve()?;
+    let (rows, next) = db::run(&s.pool, move |conn| {
         let l = load(conn, &p, id)?;
         authz::devices::can_read(&p.actor, &l.facts()).check()?;
-        repo::devices::owners(conn, id)
+        repo::devices::owners(conn, id, after, limit)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(members(list)))
+    Ok(HttpResponse::Ok().json(Page::new(rows.into_iter().map(Member::from).collect(), next)))
 }
 
 /// Add a device owner (A6). 201 when added, 200 when already on the list. The username
@@ -731,16 +746,15 @@ pub async fn add_owner(
     let (id, username) = (*id, b.0.username);
     let (added, member) = db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
-            repo::lock(conn, Locked::Devices, id, Lock::Share)?;
+            repo::lock(conn, Locked::Devices, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
             authz::devices::can_manage(&p.actor, &l.facts(), &current).check()?;
             let login =
                 repo::logins::in_service_provider(conn, &username, l.context.sp_id)?.ok_or_else(unknown_username)?;
             let added = repo::devices::add_owner(conn, id, login.id)?;
-            let list = repo::devices::owners(conn, id)?;
-            let member = list.into_iter().find(|(u, _)| *u == login.username).ok_or(ApiError::NotFound)?;
-            Ok((added, Member { username: member.0, added_at: member.1 }))
+            let row = repo::devices::owner(conn, id, login.id)?.ok_or(ApiError::NotFound)?;
+            Ok((added, Member::from(row)))
         })
     })
     .await?;
@@ -761,6 +775,7 @@ pub async fn remove_owner(
     let (id, username) = path.into_inner();
     db::run(&s.pool, move |conn| {
         write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Devices, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
             let login = repo::logins::by_username(conn, &username)?;

@@ -65,6 +65,12 @@ pub struct Member {
     pub added_at: String,
 }
 
+impl From<crate::db::repo::accounts::MemberRow> for Member {
+    fn from((_, username, added_at): crate::db::repo::accounts::MemberRow) -> Member {
+        Member { username, added_at }
+    }
+}
+
 /// Body of a list addition: `{"username": "…"}`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

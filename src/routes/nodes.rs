@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::Page;
-use super::extract::{ApiJson, PageQuery};
+use super::extract::{ApiJson, PageQuery, non_null};
 use crate::auth::{Principal, password};
 use crate::authz;
 use crate::db::repo::nodes::{NewNode, NodeRecord};
@@ -128,7 +128,9 @@ pub struct CreateUser {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchNode {
+    #[serde(default, deserialize_with = "non_null")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "non_null")]
     pub device_provisioning: Option<Level>,
 }
 

@@ -191,15 +191,45 @@ pub fn roles(conn: &mut DbConn, account_id: Uuid, login_id: Uuid) -> Result<(boo
     Ok((roles.iter().any(|r| r == OWNER), roles.iter().any(|r| r == ADMINISTRATOR)))
 }
 
-/// One list of an account: `(username, added_at)` in username order.
-pub fn members(conn: &mut DbConn, account_id: Uuid, role: &str) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(m::table
+/// A list member: login id, username, when it was added.
+pub type MemberRow = (Uuid, String, String);
+
+/// One page of one list of an account, ordered by login id.
+pub fn members(
+    conn: &mut DbConn,
+    account_id: Uuid,
+    role: &str,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<(Vec<MemberRow>, Option<Uuid>), ApiError> {
+    let mut q = m::table
+        .inner_join(logins::table)
+        .filter(m::account_id.eq(account_id.to_string()))
+        .filter(m::role.eq(role.to_owned()))
+        .select((m::login_id, logins::username, m::created_at))
+        .order(m::login_id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(m::login_id.gt(a.to_string()));
+    }
+    let rows: Vec<(String, String, String)> = q.load(conn)?;
+    let rows =
+        rows.into_iter().map(|(id, u, at)| Ok((super::uuid(&id)?, u, at))).collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(super::page(rows, limit, |r| r.0))
+}
+
+/// One member of one list, if there.
+pub fn member(conn: &mut DbConn, account_id: Uuid, role: &str, login_id: Uuid) -> Result<Option<MemberRow>, ApiError> {
+    let row: Option<(String, String)> = m::table
         .inner_join(logins::table)
         .filter(m::account_id.eq(account_id.to_string()))
         .filter(m::role.eq(role))
+        .filter(m::login_id.eq(login_id.to_string()))
         .select((logins::username, m::created_at))
-        .order(logins::username)
-        .load(conn)?)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(u, at)| (login_id, u, at)))
 }
 
 /// Adds a login to a list; false when it was there already.

@@ -295,14 +295,43 @@ pub fn is_owner(conn: &mut DbConn, device_id: Uuid, login_id: Uuid) -> Result<bo
     .get_result(conn)?)
 }
 
-/// The owners list: `(username, added_at)` in username order.
-pub fn owners(conn: &mut DbConn, device_id: Uuid) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(dwn::table
+/// One page of the owners list, ordered by login id.
+pub fn owners(
+    conn: &mut DbConn,
+    device_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<(Vec<super::accounts::MemberRow>, Option<Uuid>), ApiError> {
+    let mut q = dwn::table
         .inner_join(logins::table)
         .filter(dwn::device_id.eq(device_id.to_string()))
+        .select((dwn::login_id, logins::username, dwn::created_at))
+        .order(dwn::login_id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(dwn::login_id.gt(a.to_string()));
+    }
+    let rows: Vec<(String, String, String)> = q.load(conn)?;
+    let rows =
+        rows.into_iter().map(|(id, u, at)| Ok((super::uuid(&id)?, u, at))).collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(super::page(rows, limit, |r| r.0))
+}
+
+/// One owner, if there.
+pub fn owner(
+    conn: &mut DbConn,
+    device_id: Uuid,
+    login_id: Uuid,
+) -> Result<Option<super::accounts::MemberRow>, ApiError> {
+    let row: Option<(String, String)> = dwn::table
+        .inner_join(logins::table)
+        .filter(dwn::device_id.eq(device_id.to_string()))
+        .filter(dwn::login_id.eq(login_id.to_string()))
         .select((logins::username, dwn::created_at))
-        .order(logins::username)
-        .load(conn)?)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(u, at)| (login_id, u, at)))
 }
 
 /// Adds a login to the owners list; false when it was there already.

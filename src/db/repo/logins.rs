@@ -21,7 +21,12 @@ fn from_row((id, username, password_hash, node_id): Row) -> Result<Login, ApiErr
     Ok(Login { id: super::uuid(&id)?, username, password_hash, node_id: super::opt_uuid(node_id.as_deref())? })
 }
 
+/// A login by username; a string outside the username alphabet is no username (and never
+/// reaches the database, which may refuse bytes such as NUL).
 pub fn by_username(conn: &mut DbConn, username: &str) -> Result<Option<Login>, ApiError> {
+    if !crate::domain::validate::is_username(username) {
+        return Ok(None);
+    }
     l::logins.filter(l::username.eq(username)).select(COLUMNS).first::<Row>(conn).optional()?.map(from_row).transpose()
 }
 
@@ -90,9 +95,4 @@ pub fn in_service_provider(conn: &mut DbConn, username: &str, sp_id: Uuid) -> Re
         Some(n) if n.sp_id == sp_id => Ok(Some(login)),
         _ => Ok(None),
     }
-}
-
-/// Usernames of a set of login ids, in one query.
-pub fn usernames(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(l::logins.filter(l::id.eq_any(ids)).select((l::id, l::username)).load(conn)?)
 }
