@@ -58,11 +58,11 @@ async fn add_line(app: &TestApp, token: &str, device: &str, account: &str, posit
     app.post(token, &format!("/v1/devices/{device}/lines"), body).await
 }
 
-/// The usernames of an owners or administrators list, sorted.
+/// The usernames of an owners or administrators list (one page), sorted.
 fn usernames(res: &Res) -> Vec<String> {
     res.assert(200);
-    let mut names: Vec<String> = res
-        .body
+    assert!(res.body["next_cursor"].is_null(), "one page expected: {}", res.body);
+    let mut names: Vec<String> = res.body["items"]
         .as_array()
         .unwrap_or_else(|| panic!("a list, got {}", res.body))
         .iter()

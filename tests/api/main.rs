@@ -2,6 +2,7 @@
 //! database: a temp SQLite file by default, a fresh PostgreSQL database when
 //! `SIPROV_TEST_DATABASE_URL` is set.
 
+mod hardening;
 mod helpers;
 
 mod accounts;
