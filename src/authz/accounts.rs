@@ -115,8 +115,15 @@ pub fn can_put_on_line(actor: &Actor, a: &AccountFacts) -> Decision {
 }
 
 /// A3/M1: the user web interface is for account owners.
-pub fn portal_access(a: &AccountFacts) -> bool {
-    a.caller_is_owner
+pub fn portal_access(caller_is_owner: bool) -> bool {
+    caller_is_owner
+}
+
+/// A1 (extension): who may be named on an account's or a device's lists: logins of nodes
+/// of the same service provider. Anyone else is an unknown username (422), so no tenant
+/// can probe another's usernames; system admins hold every right already.
+pub fn can_be_listed(subject_sp: uuid::Uuid, candidate: Option<&NodeRef>) -> bool {
+    candidate.is_some_and(|n| n.sp_id == subject_sp)
 }
 
 #[cfg(test)]
@@ -136,6 +143,9 @@ mod tests {
     #[test]
     fn a1_an_account_has_an_owners_and_an_administrators_list() {
         let t = tree();
+        assert!(can_be_listed(t.sp1.id, Some(&t.user2)));
+        assert!(!can_be_listed(t.sp1.id, Some(&t.user3)), "another tenant's login is unknown here");
+        assert!(!can_be_listed(t.sp1.id, None), "system admins are not listed");
         let a = facts(&t.user1, false, true);
         assert_allowed(can_add_member(&node(&t.user2), &a, List::Administrators));
         assert_denied(can_add_member(&node(&t.user2), &a, List::Owners), Rule::A3, "owners_only");
@@ -168,8 +178,8 @@ mod tests {
         assert_allowed(can_remove_member(&node(&t.user2), &owner, List::Owners, false));
         assert_denied(can_add_member(&node(&t.user2), &admin, List::Owners), Rule::A3, "owners_only");
         assert_denied(can_remove_member(&node(&t.user2), &admin, List::Owners, false), Rule::A3, "owners_only");
-        assert!(portal_access(&owner));
-        assert!(!portal_access(&admin));
+        assert!(portal_access(owner.caller_is_owner));
+        assert!(!portal_access(admin.caller_is_owner));
     }
 
     #[test]
@@ -180,7 +190,7 @@ mod tests {
         let a = facts(&t.user1, true, false);
         assert_allowed(can_change_settings(&node(&t.user1), &a));
         assert_allowed(can_add_member(&node(&t.user1), &a, List::Owners));
-        assert!(portal_access(&a));
+        assert!(portal_access(a.caller_is_owner));
     }
 
     #[test]
@@ -231,8 +241,7 @@ mod tests {
 
     #[test]
     fn m1_portal_access_is_reported_for_owners_only() {
-        let t = tree();
-        assert!(portal_access(&facts(&t.user1, true, true)));
-        assert!(!portal_access(&facts(&t.user1, false, true)));
+        assert!(portal_access(true));
+        assert!(!portal_access(false));
     }
 }

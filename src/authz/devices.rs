@@ -49,6 +49,11 @@ pub fn can_list(actor: &Actor, context: &NodeRef) -> Decision {
     }
 }
 
+/// D2: a User listing its own context also sees the devices assigned to it from above.
+pub fn lists_assigned_devices(actor: &Actor, context: &NodeRef) -> bool {
+    actor.node().is_some_and(|c| c.kind == NodeKind::User && c.id == context.id)
+}
+
 /// True when the device is in the caller's part of the tree: its context is the caller's
 /// node or below, or (D2) the caller is the User it is assigned to.
 fn in_callers_tree(c: &NodeRef, device: &DeviceFacts) -> bool {
@@ -242,6 +247,9 @@ mod tests {
         assert_allowed(can_read(&node(&u), &facts(&t.sp1, Some(&t.user1), false)));
         assert_hidden(can_read(&node(&u), &facts(&t.org1, Some(&t.user1b), false)));
         assert_hidden(can_read(&node(&u), &facts(&t.org1, None, false)));
+        assert!(lists_assigned_devices(&node(&u), &u));
+        assert!(!lists_assigned_devices(&node(&t.org1), &t.user1));
+        assert!(!lists_assigned_devices(&Actor::SystemAdmin, &t.user1));
     }
 
     #[test]

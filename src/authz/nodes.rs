@@ -12,6 +12,26 @@ pub fn can_read(actor: &Actor, target: &NodeRef) -> Decision {
     }
 }
 
+/// Which service providers `GET /v1/service-providers` shows a caller (N2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderScope {
+    /// System admins: every service provider.
+    All,
+    /// An SP owner: its own.
+    Own(uuid::Uuid),
+    /// Owners below an SP read none.
+    None,
+}
+
+/// N2 for the collection of service providers.
+pub fn readable_providers(actor: &Actor) -> ProviderScope {
+    match actor {
+        Actor::SystemAdmin => ProviderScope::All,
+        Actor::Node(c) if c.kind == NodeKind::ServiceProvider => ProviderScope::Own(c.id),
+        Actor::Node(_) => ProviderScope::None,
+    }
+}
+
 /// P4: a node created without a level gets `none`; provisioning is granted explicitly.
 pub fn initial_level(requested: Option<Level>) -> Level {
     requested.unwrap_or(Level::None)
@@ -139,6 +159,15 @@ mod tests {
         assert_hidden(can_read(&node(&t.user1), &t.org1));
         assert_hidden(can_read(&node(&t.user1), &t.user1b));
         assert_hidden(can_read(&node(&t.org1), &t.sp1));
+    }
+
+    #[test]
+    fn n2_service_providers_are_listed_all_for_admins_own_for_sp_owners_none_below() {
+        let t = tree();
+        assert_eq!(readable_providers(&Actor::SystemAdmin), ProviderScope::All);
+        assert_eq!(readable_providers(&node(&t.sp1)), ProviderScope::Own(t.sp1.id));
+        assert_eq!(readable_providers(&node(&t.org1)), ProviderScope::None);
+        assert_eq!(readable_providers(&node(&t.user1)), ProviderScope::None);
     }
 
     #[test]

@@ -6,9 +6,8 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::devices::unknown_username;
 use super::extract::{ApiJson, PageQuery, double_option, non_null};
-use super::{Member, MemberInput, Page, clean, member_response};
+use super::{Member, MemberInput, Page, clean, listable_login, member_response};
 use crate::auth::{Principal, password};
 use crate::authz;
 use crate::authz::accounts::{AccountFacts, List};
@@ -386,8 +385,7 @@ async fn add_member(
             repo::lock(conn, Locked::Accounts, id, Lock::Update)?;
             let l = load(conn, &p, id)?;
             authz::accounts::can_add_member(&p.actor, &l.facts(), list).check()?;
-            let login =
-                repo::logins::in_service_provider(conn, &username, l.user.sp_id)?.ok_or_else(unknown_username)?;
+            let login = listable_login(conn, &username, l.user.sp_id)?;
             let added = repo::accounts::add_member(conn, id, role_of(list), login.id)?;
             let row = repo::accounts::member(conn, id, role_of(list), login.id)?.ok_or(ApiError::NotFound)?;
             Ok((added, Member::from(row)))

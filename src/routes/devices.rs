@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, PageQuery, double_option, non_null};
-use super::{Member, MemberInput, NodeLink, Page, clean, member_response};
+use super::{Member, MemberInput, NodeLink, Page, clean, listable_login, member_response};
 use crate::auth::Principal;
 use crate::authz;
 use crate::authz::accounts::AccountFacts;
@@ -400,8 +400,7 @@ async fn list(
     let (items, next) = db::run(&state.pool, move |conn| {
         let ctx = repo::nodes::find_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?.node_ref();
         authz::devices::can_list(&caller.actor, &ctx).check()?;
-        // D2: a User's own listing also shows devices assigned to it from above.
-        let include_assigned = caller.actor.node().is_some_and(|c| c.id == ctx.id);
+        let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
         let (rows, next) = repo::devices::list(conn, &ctx, include_assigned, &filters, after, limit)?;
         Ok((views(conn, rows)?, next))
     })
@@ -750,8 +749,7 @@ pub async fn add_owner(
             let l = load(conn, &p, id)?;
             let current = current_placement(conn, &l)?;
             authz::devices::can_manage(&p.actor, &l.facts(), &current).check()?;
-            let login =
-                repo::logins::in_service_provider(conn, &username, l.context.sp_id)?.ok_or_else(unknown_username)?;
+            let login = listable_login(conn, &username, l.context.sp_id)?;
             let added = repo::devices::add_owner(conn, id, login.id)?;
             let row = repo::devices::owner(conn, id, login.id)?.ok_or(ApiError::NotFound)?;
             Ok((added, Member::from(row)))
@@ -790,8 +788,4 @@ pub async fn remove_owner(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-pub fn unknown_username() -> ApiError {
-    ApiError::field("username", "unknown_username", "no login with that username in this service provider (rule A1)")
 }

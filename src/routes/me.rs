@@ -64,21 +64,7 @@ pub async fn me(state: web::Data<AppState>, caller: Principal) -> Result<HttpRes
         .into_iter()
         .map(|(acc, roles)| {
             let is_owner = roles.iter().any(|r| r == repo::accounts::OWNER);
-            let is_admin = roles.iter().any(|r| r == repo::accounts::ADMINISTRATOR);
-            // The user node is not needed to tell portal access: it is the owner role (A3).
-            let facts_user = crate::domain::NodeRef {
-                id: acc.user_id,
-                kind: crate::domain::NodeKind::User,
-                sp_id: acc.user_id,
-                org_id: None,
-                level: Level::None,
-            };
-            let facts = authz::accounts::AccountFacts {
-                user: &facts_user,
-                caller_is_owner: is_owner,
-                caller_is_administrator: is_admin,
-            };
-            MyAccount { id: acc.id, number: acc.number, roles, portal_access: authz::accounts::portal_access(&facts) }
+            MyAccount { id: acc.id, number: acc.number, roles, portal_access: authz::accounts::portal_access(is_owner) }
         })
         .collect();
     let devices = devices

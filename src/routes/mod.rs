@@ -83,6 +83,23 @@ pub fn clean(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// The login a list addition names, if it may be listed where `subject_sp` is (A1); else
+/// 422 `unknown_username`.
+pub fn listable_login(
+    conn: &mut crate::db::DbConn,
+    username: &str,
+    subject_sp: Uuid,
+) -> Result<crate::db::repo::logins::Login, crate::error::ApiError> {
+    match crate::db::repo::logins::with_node_by_username(conn, username)? {
+        Some((login, node)) if crate::authz::accounts::can_be_listed(subject_sp, node.as_ref()) => Ok(login),
+        _ => Err(crate::error::ApiError::field(
+            "username",
+            "unknown_username",
+            "no login with that username in this service provider (rule A1)",
+        )),
+    }
+}
+
 /// `201 Created` for a new list member, `200 OK` when it already was there: adding is
 /// idempotent, so a retried request does not fail.
 pub fn member_response(added: bool, member: Member) -> actix_web::HttpResponse {

@@ -10,6 +10,7 @@ use super::Page;
 use super::extract::{ApiJson, PageQuery, non_null};
 use crate::auth::{Principal, password};
 use crate::authz;
+use crate::authz::nodes::ProviderScope;
 use crate::db::repo::nodes::{NewNode, NodeRecord};
 use crate::db::repo::{Lock, Locked};
 use crate::db::{self, DbConn, repo, write_tx};
@@ -204,14 +205,12 @@ async fn list(
             readable(conn, &caller.actor, pid, pkind)?;
             repo::nodes::list(conn, kind, Some(pid), after, limit)
         }
-        // The service providers a caller may read: all for system admins, its own for an
-        // SP owner, none below.
-        None => match &caller.actor {
-            Actor::SystemAdmin => repo::nodes::list(conn, kind, None, after, limit),
-            Actor::Node(n) if n.kind == NodeKind::ServiceProvider && after.is_none_or(|a| a < n.id) => {
-                Ok((repo::nodes::find(conn, n.id)?.into_iter().collect(), None))
+        None => match authz::nodes::readable_providers(&caller.actor) {
+            ProviderScope::All => repo::nodes::list(conn, kind, None, after, limit),
+            ProviderScope::Own(id) if after.is_none_or(|a| a < id) => {
+                Ok((repo::nodes::find(conn, id)?.into_iter().collect(), None))
             }
-            Actor::Node(_) => Ok((vec![], None)),
+            ProviderScope::Own(_) | ProviderScope::None => Ok((vec![], None)),
         },
     })
     .await?;

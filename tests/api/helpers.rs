@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Once;
 
-use awc::http::{Method, StatusCode};
+use awc::http::Method;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
 use siprov::config::{LogFormat, Secret, Settings};
@@ -306,5 +306,3 @@ pub struct Node {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..12])
 }
-
-pub const OK: StatusCode = StatusCode::OK;

@@ -4,6 +4,7 @@ use uuid::Uuid;
 use super::nodes::{self, NodeRecord};
 use crate::db::schema::logins::dsl as l;
 use crate::db::{DbConn, now};
+use crate::domain::NodeRef;
 use crate::error::{ApiError, is_unique_violation};
 
 #[derive(Clone, Debug)]
@@ -85,14 +86,12 @@ pub fn insert(conn: &mut DbConn, username: &str, password_hash: &str, node_id: O
     }
 }
 
-/// The login of a username, when it belongs to the given service provider's tree.
-/// Lists name members by username (A1); logins of other tenants are "unknown" so that
-/// no tenant can probe another's usernames.
-pub fn in_service_provider(conn: &mut DbConn, username: &str, sp_id: Uuid) -> Result<Option<Login>, ApiError> {
+/// A login by username with its node's place in the tree (none for a system admin).
+pub fn with_node_by_username(conn: &mut DbConn, username: &str) -> Result<Option<(Login, Option<NodeRef>)>, ApiError> {
     let Some(login) = by_username(conn, username)? else { return Ok(None) };
-    let Some(node_id) = login.node_id else { return Ok(None) };
-    match nodes::find(conn, node_id)? {
-        Some(n) if n.sp_id == sp_id => Ok(Some(login)),
-        _ => Ok(None),
-    }
+    let node = match login.node_id {
+        Some(id) => nodes::find_raw(conn, id)?,
+        None => None,
+    };
+    Ok(Some((login, node)))
 }
