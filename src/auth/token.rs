@@ -54,10 +54,6 @@ impl Tokens {
         }
     }
 
-    pub fn ttl_secs(&self) -> u64 {
-        self.ttl_secs
-    }
-
     /// A new token for a login: `(token, expires_in)`.
     pub fn issue(&self, login_id: Uuid) -> Result<(String, u64), jsonwebtoken::errors::Error> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);

@@ -36,10 +36,6 @@ impl MacAddress {
         }
         Some(MacAddress(hex.to_ascii_lowercase()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl fmt::Display for MacAddress {

@@ -14,10 +14,6 @@ impl PhoneNumber {
         let ok = (min..=max).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
         ok.then(|| PhoneNumber(input.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl fmt::Display for PhoneNumber {

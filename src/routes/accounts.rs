@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, PageQuery, double_option, non_null};
+use super::extract::{ApiJson, PageQuery, double_option, non_null, set_text};
 use super::{Member, MemberInput, Page, clean, listable_login, member_response};
 use crate::auth::{Principal, password};
 use crate::authz;
@@ -295,8 +295,7 @@ pub async fn patch_account(
     b: ApiJson<PatchAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, body) = (*id, b.0);
-    let flat = |v: &Option<Option<String>>| v.as_ref().and_then(|x| x.clone());
-    validate_settings(flat(&body.display_name).as_deref(), flat(&body.location).as_deref(), body.voicemail.as_ref())?;
+    validate_settings(set_text(&body.display_name), set_text(&body.location), body.voicemail.as_ref())?;
     let account = db::run(&s.pool, move |conn| {
         let voicemail = VoicemailChange::hash(body.voicemail)?;
         write_tx(conn, |conn| {

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, PageQuery, double_option, non_null};
+use super::extract::{ApiJson, PageQuery, double_option, non_null, set_text};
 use super::{Member, MemberInput, NodeLink, Page, clean, listable_login, member_response};
 use crate::auth::Principal;
 use crate::authz;
@@ -543,8 +543,7 @@ pub async fn patch_device(
     let (id, body) = (*id, b.0);
     let mac = body.mac_address.as_deref().map(|m| parse_mac("mac_address", m)).transpose()?;
     let mut errors = Errors::default();
-    let flat = |v: &Option<Option<String>>| v.as_ref().and_then(|x| x.as_deref()).map(str::to_owned);
-    check_texts(&mut errors, flat(&body.vendor).as_deref(), flat(&body.model).as_deref(), flat(&body.label).as_deref());
+    check_texts(&mut errors, set_text(&body.vendor), set_text(&body.model), set_text(&body.label));
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors.into_vec()));
     }

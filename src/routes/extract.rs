@@ -133,6 +133,11 @@ where
     T::deserialize(de).map(Some)
 }
 
+/// The text a nullable PATCH field sets, for validation: none when absent or null.
+pub fn set_text(v: &Option<Option<String>>) -> Option<&str> {
+    v.as_ref().and_then(|x| x.as_deref())
+}
+
 /// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -75,10 +75,6 @@ impl Drop for TestDb {
     }
 }
 
-pub fn backend_name() -> &'static str {
-    if std::env::var("SIPROV_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) { "postgres" } else { "sqlite" }
-}
-
 /// A running app with its own database and a system admin token.
 pub struct TestApp {
     pub base: String,

@@ -145,15 +145,18 @@ pub fn insert(conn: &mut DbConn, new: &NewNode) -> Result<Uuid, ApiError> {
     Ok(id)
 }
 
+/// The columns a node `PATCH` may change; `None` leaves a column as it is.
+#[derive(AsChangeset)]
+#[diesel(table_name = crate::db::schema::nodes)]
+struct NodeChanges<'a> {
+    name: Option<&'a str>,
+    device_provisioning: Option<&'static str>,
+    updated_at: String,
+}
+
 pub fn update(conn: &mut DbConn, id: Uuid, name: Option<&str>, level: Option<Level>) -> Result<(), ApiError> {
-    let target = || n::nodes.filter(n::id.eq(id.to_string()));
-    if let Some(name) = name {
-        diesel::update(target()).set(n::name.eq(name)).execute(conn)?;
-    }
-    if let Some(level) = level {
-        diesel::update(target()).set(n::device_provisioning.eq(level.as_str())).execute(conn)?;
-    }
-    diesel::update(target()).set(n::updated_at.eq(now())).execute(conn)?;
+    let changes = NodeChanges { name, device_provisioning: level.map(Level::as_str), updated_at: now() };
+    diesel::update(n::nodes.filter(n::id.eq(id.to_string()))).set(&changes).execute(conn)?;
     Ok(())
 }
 
