@@ -39,7 +39,7 @@ fn main() {
     let big = tree::build(&mut conn, 400, 249);
     // Another tenant of 20,000 modify nodes: realistic statistics for the planner.
     tree::build_at(&mut conn, 100, 199, "modify");
-    let find = |conn: &mut DbConn, id| repo::nodes::find_raw(conn, id).expect("query").expect("node");
+    let find = |conn: &mut DbConn, id| repo::nodes::find_ref(conn, id).expect("query").expect("node");
     println!("backend: {}; big tree: {} nodes under one SP; {ROUNDS} rounds each", backend.name(), big.nodes);
     for (label, small_id, big_id) in [("SP", small.sp, big.sp), ("Org", small.first_org, big.first_org)] {
         let (s, b) = (find(&mut conn, small_id), find(&mut conn, big_id));

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::authz::{Denial, Outcome};
+use crate::authz::{Outcome, Refusal};
 use crate::domain::validate::FieldError;
 
 /// The problem+json body of every error.
@@ -29,14 +29,17 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// Request bodies are small JSON documents; anything larger is refused before parsing.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("bad request: {detail}")]
     BadRequest { code: &'static str, detail: String },
     #[error("unauthorized: {detail}")]
     Unauthorized { code: &'static str, detail: String },
-    #[error("refused by {}: {}", .0.rule, .0.code)]
-    Denied(Denial),
+    #[error("refused by {}: {}", .0.rule(), .0.code())]
+    Denied(Refusal),
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -56,6 +59,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// True when the database connection this request used is gone: the pool must drop it
+    /// rather than hand it to the next request.
+    pub fn means_connection_lost(&self) -> bool {
+        matches!(self, ApiError::Unavailable(_))
+    }
+
     pub fn internal(cause: impl Into<String>) -> ApiError {
         ApiError::Internal(cause.into())
     }
@@ -91,25 +100,20 @@ impl ApiError {
             ApiError::Unauthorized { code, detail } => {
                 (StatusCode::UNAUTHORIZED, (*code).to_owned(), detail.clone(), None, vec![])
             }
-            ApiError::Denied(d) if d.outcome == Outcome::NotFound => not_found(),
-            ApiError::Denied(d) => {
-                let status = match d.outcome {
+            ApiError::Denied(r) if r.outcome() == Outcome::NotFound => not_found(),
+            ApiError::Denied(r) => {
+                let status = match r.outcome() {
                     Outcome::Forbidden | Outcome::NotFound => StatusCode::FORBIDDEN,
                     Outcome::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
                     Outcome::Conflict => StatusCode::CONFLICT,
                 };
-                let detail = format!("{} (rule {})", refusal_detail(d.code), d.rule);
-                // A D4 `assignment_required` is about one field: say which.
-                let errors = if d.outcome == Outcome::Unprocessable && d.code == "assignment_required" {
-                    vec![FieldError {
-                        field: "assigned_to".into(),
-                        code: d.code.into(),
-                        message: refusal_detail(d.code).into(),
-                    }]
-                } else {
-                    vec![]
-                };
-                (status, d.code.to_owned(), detail, Some(d.rule.to_string()), errors)
+                let detail = format!("{} (rule {})", r.detail(), r.rule());
+                let errors = r
+                    .field()
+                    .map(|field| FieldError { field: field.into(), code: r.code().into(), message: r.detail().into() })
+                    .into_iter()
+                    .collect();
+                (status, r.code().to_owned(), detail, Some(r.rule().to_string()), errors)
             }
             ApiError::NotFound => not_found(),
             ApiError::MethodNotAllowed { allow } => (
@@ -142,7 +146,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large".to_owned(),
-                format!("request bodies are limited to {} bytes", crate::routes::extract::BODY_LIMIT),
+                format!("request bodies are limited to {BODY_LIMIT} bytes"),
                 None,
                 vec![],
             ),
@@ -180,36 +184,6 @@ fn not_found() -> Parts {
     (StatusCode::NOT_FOUND, "not_found".to_owned(), "no such resource".to_owned(), None, vec![])
 }
 
-/// Human text for each refusal code; the code itself is the stable part.
-fn refusal_detail(code: &str) -> &'static str {
-    match code {
-        "create_not_allowed" => "the caller may not create this kind of node here",
-        "not_parent" => "only the parent node's owner or a system admin sets a node's device_provisioning",
-        "level_exceeds_own" => "a parent may set a child's device_provisioning at most to its own level",
-        "cannot_delete_self" => "a node is deleted by an ancestor, never by itself",
-        "node_not_empty" => "the node still has children, accounts or devices; remove them first",
-        "sip_devices_area_hidden" => "the caller's device_provisioning is none: the SIP devices area is not available",
-        "assignee_lacks_modify" => {
-            "with view, devices in the caller's own context may only be assigned to nodes with modify"
-        }
-        "assignment_required" => "a node below has modify: the device must be assigned to one of those nodes",
-        "context_lacks_modify" => "with view, devices may be added in a descendant's context only when it has modify",
-        "view_only" => "a user with view may not add or change devices",
-        "assign_to_self_only" => "a user provisions devices for itself only: assigned_to must be the user",
-        "not_own_account" => "a user provisions its own phones with its own accounts only",
-        "provisioning_not_allowed" => {
-            "changing the MAC, vendor, model, label or assignment, or deleting, needs provisioning rights in the device's context"
-        }
-        "tree_only" => "accounts are created and deleted by the owners of the user's organization or service provider",
-        "account_in_use" => "the account is still on a device line; take it off the device first",
-        "not_account_manager" => "only the account's owners, administrators and tree owners change it",
-        "owners_only" => "only account owners change the owners list",
-        "account_not_managed" => "only numbers the caller manages (owner, administrator or tree) can go on a line",
-        "not_device_owner" => "only device owners and provisioners change the device's lines and owners",
-        _ => "the request is not allowed",
-    }
-}
-
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -239,6 +213,9 @@ impl ResponseError for ApiError {
                 res.insert_header((header::WWW_AUTHENTICATE, v));
             }
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
         if let ApiError::MethodNotAllowed { allow } = self
             && let Ok(v) = HeaderValue::from_str(allow)
         {
@@ -249,26 +226,60 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<Denial> for ApiError {
-    fn from(d: Denial) -> ApiError {
-        ApiError::Denied(d)
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> ApiError {
+        ApiError::Denied(r)
     }
 }
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
         match e {
-            diesel::result::Error::NotFound => ApiError::NotFound,
+            Error::NotFound => ApiError::NotFound,
             // A safety net behind the row locks of `repo::lock`: a concurrent change is a
             // conflict to retry, never a 500.
-            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, _) => {
-                ApiError::conflict(
-                    "concurrent_change",
-                    "a related resource was changed or removed at the same time; retry the request",
-                )
-            }
+            Error::DatabaseError(Kind::ForeignKeyViolation, _) => ApiError::conflict(
+                "concurrent_change",
+                "a related resource was changed or removed at the same time; retry the request",
+            ),
+            ref other if is_unavailable(other) => ApiError::Unavailable(format!("database: {other}")),
             other => ApiError::Internal(format!("database: {other}")),
         }
+    }
+}
+
+/// Database errors that say "not now" rather than "wrong": the connection or server went
+/// away, a serialization failure, SQLite busy past its timeout or out of space. The request
+/// may succeed if retried, so it is a 503, never a 500.
+fn is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match e {
+        Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure, _) => {
+            true
+        }
+        Error::DatabaseError(_, info) => {
+            let m = info.message().to_ascii_lowercase();
+            [
+                "database is locked",
+                "database table is locked",
+                "database or disk is full",
+                "disk i/o error",
+                "terminating connection",
+                "server closed the connection",
+                "connection to server",
+                "could not receive data",
+                "no connection to the server",
+                "the database system is",
+                "could not serialize access",
+                "deadlock detected",
+                "canceling statement due to",
+            ]
+            .iter()
+            .any(|needle| m.contains(needle))
+        }
+        Error::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
@@ -276,10 +287,4 @@ impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(e: diesel::r2d2::PoolError) -> ApiError {
         ApiError::Unavailable(e.to_string())
     }
-}
-
-/// Whether a database error is a unique-index violation: the one way uniqueness races
-/// (MAC, number, username) are settled, so two racing requests give one 201 and one 409.
-pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }

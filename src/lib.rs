@@ -8,5 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod routes;
+pub mod service;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

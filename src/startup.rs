@@ -17,15 +17,10 @@ use uuid::Uuid;
 use crate::auth::password;
 use crate::auth::token::Tokens;
 use crate::config::Settings;
-use crate::db::{self, Pool, repo};
-use crate::routes::extract::BODY_LIMIT;
+use crate::db::{self, repo};
+use crate::error::BODY_LIMIT;
 use crate::routes::fallback::{self, RouteTable};
-
-/// What every handler shares.
-pub struct AppState {
-    pub pool: Pool,
-    pub tokens: Tokens,
-}
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -96,7 +91,7 @@ fn worker_count() -> usize {
 /// Creates the first system admin when none exists. A generated password is printed once
 /// to standard error, outside the structured log, and never again.
 fn bootstrap_admin(conn: &mut db::DbConn, settings: &Settings) -> Result<(), String> {
-    let err = |e: crate::error::ApiError| format!("bootstrap admin: {e}");
+    let err = |e: diesel::result::Error| format!("bootstrap admin: {e}");
     if repo::logins::any_system_admin(conn).map_err(err)? {
         return Ok(());
     }
@@ -104,8 +99,8 @@ fn bootstrap_admin(conn: &mut db::DbConn, settings: &Settings) -> Result<(), Str
         Some(p) => (p.expose().to_owned(), false),
         None => (random_hex(16)?, true),
     };
-    let hash = password::hash(&password).map_err(err)?;
-    db::write_tx(conn, |c| repo::logins::insert(c, &settings.bootstrap_admin_username, &hash, None)).map_err(err)?;
+    let hash = password::hash(&password).map_err(|e| format!("bootstrap admin: {e}"))?;
+    repo::logins::insert(conn, &settings.bootstrap_admin_username, &hash, None).map_err(err)?;
     tracing::info!(username = %settings.bootstrap_admin_username, "created the bootstrap system admin");
     if generated {
         eprintln!(

@@ -7,6 +7,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::LoginId;
+
 pub const ISSUER: &str = "siprov";
 pub const AUDIENCE: &str = "siprov-api";
 
@@ -45,7 +47,7 @@ impl Tokens {
             validation,
             ttl_secs,
         };
-        let probe = Uuid::nil();
+        let probe = LoginId(Uuid::nil());
         let (token, _) = tokens.issue(probe).map_err(|e| format!("token self-test (sign) failed: {e}"))?;
         match tokens.verify(&token) {
             Ok(sub) if sub == probe => Ok(tokens),
@@ -55,7 +57,7 @@ impl Tokens {
     }
 
     /// A new token for a login: `(token, expires_in)`.
-    pub fn issue(&self, login_id: Uuid) -> Result<(String, u64), jsonwebtoken::errors::Error> {
+    pub fn issue(&self, login_id: LoginId) -> Result<(String, u64), jsonwebtoken::errors::Error> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let claims = Claims {
             iss: ISSUER.into(),
@@ -70,10 +72,10 @@ impl Tokens {
     }
 
     /// The login id of a valid token.
-    pub fn verify(&self, token: &str) -> Result<Uuid, String> {
+    pub fn verify(&self, token: &str) -> Result<LoginId, String> {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
-        Uuid::parse_str(&data.claims.sub).map_err(|_| "subject is not a login id".to_owned())
+        Uuid::parse_str(&data.claims.sub).map(LoginId).map_err(|_| "subject is not a login id".to_owned())
     }
 }
 
@@ -85,7 +87,7 @@ mod tests {
     fn a_token_verifies_with_its_secret_only() {
         let a = Tokens::new(&[7u8; 32], 900).unwrap();
         let b = Tokens::new(&[8u8; 32], 900).unwrap();
-        let id = Uuid::new_v4();
+        let id = LoginId(Uuid::new_v4());
         let (t, ttl) = a.issue(id).unwrap();
         assert_eq!(ttl, 900);
         assert_eq!(a.verify(&t).unwrap(), id);

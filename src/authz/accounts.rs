@@ -5,7 +5,7 @@
 //! administrators: A2/A3). The account's User, while on no list, may still read it (it is
 //! part of its node, N2) but no longer manage it (A7).
 
-use super::{Decision, Rule};
+use super::{Decision, Refusal};
 use crate::domain::{Actor, NodeRef};
 
 /// The two lists of an account (A1).
@@ -41,7 +41,7 @@ pub fn can_create(actor: &Actor, user: &NodeRef) -> Decision {
     if holds_tree_rights(actor, user) {
         Decision::Allow
     } else if is_the_user(actor, user) {
-        Decision::forbidden(Rule::A5, "tree_only")
+        Decision::Deny(Refusal::TreeOnly)
     } else {
         Decision::HIDDEN
     }
@@ -73,17 +73,15 @@ fn manages(actor: &Actor, a: &AccountFacts) -> Decision {
     if holds_tree_rights(actor, a.user) || a.caller_is_owner || a.caller_is_administrator {
         Decision::Allow
     } else {
-        Decision::forbidden(Rule::A2, "not_account_manager")
+        Decision::Deny(Refusal::NotAccountManager)
     }
 }
 
 /// A5: deleting through the tree only; an account still on a device line is kept (409).
 pub fn can_delete(actor: &Actor, a: &AccountFacts, on_a_line: bool) -> Decision {
     can_read(actor, a)
-        .and(|| {
-            if holds_tree_rights(actor, a.user) { Decision::Allow } else { Decision::forbidden(Rule::A5, "tree_only") }
-        })
-        .and(|| if on_a_line { Decision::conflict(Rule::A5, "account_in_use") } else { Decision::Allow })
+        .and(|| if holds_tree_rights(actor, a.user) { Decision::Allow } else { Decision::Deny(Refusal::TreeOnly) })
+        .and(|| if on_a_line { Decision::Deny(Refusal::AccountInUse) } else { Decision::Allow })
 }
 
 /// A2/A3: administrators manage the administrators list; only owners (and the tree)
@@ -92,8 +90,8 @@ pub fn can_add_member(actor: &Actor, a: &AccountFacts, list: List) -> Decision {
     can_read(actor, a).and(|| match list {
         List::Administrators => manages(actor, a),
         List::Owners if holds_tree_rights(actor, a.user) || a.caller_is_owner => Decision::Allow,
-        List::Owners if a.caller_is_administrator => Decision::forbidden(Rule::A3, "owners_only"),
-        List::Owners => Decision::forbidden(Rule::A2, "not_account_manager"),
+        List::Owners if a.caller_is_administrator => Decision::Deny(Refusal::OwnersOnly),
+        List::Owners => Decision::Deny(Refusal::NotAccountManager),
     })
 }
 
@@ -110,8 +108,13 @@ pub fn can_remove_member(actor: &Actor, a: &AccountFacts, list: List, removing_s
 pub fn can_put_on_line(actor: &Actor, a: &AccountFacts) -> Decision {
     can_read(actor, a).and(|| match manages(actor, a) {
         Decision::Allow => Decision::Allow,
-        Decision::Deny(_) => Decision::forbidden(Rule::A6, "account_not_managed"),
+        Decision::Deny(_) => Decision::Deny(Refusal::AccountNotManaged),
     })
+}
+
+/// A4: a new account starts with its own User's login on its owners list.
+pub fn first_owner(user: &NodeRef) -> uuid::Uuid {
+    user.id
 }
 
 /// A3/M1: the user web interface is for account owners.
@@ -129,6 +132,7 @@ pub fn can_be_listed(subject_sp: uuid::Uuid, candidate: Option<&NodeRef>) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authz::Rule;
     use crate::authz::testing::*;
     use crate::domain::fixtures::*;
 
@@ -183,10 +187,10 @@ mod tests {
     }
 
     #[test]
-    fn a4_the_creator_needs_tree_rights_and_the_user_starts_as_owner_by_the_caller_that_creates() {
-        // A4 itself (the User put on the owners list) is data the repository writes; here:
-        // the starting owner is a plain owner with every owner right.
+    fn a4_a_new_account_starts_with_its_user_on_the_owners_list_with_every_owner_right() {
         let t = tree();
+        assert_eq!(first_owner(&t.user1), t.user1.id);
+        // That starting owner holds an owner's rights, portal access included.
         let a = facts(&t.user1, true, false);
         assert_allowed(can_change_settings(&node(&t.user1), &a));
         assert_allowed(can_add_member(&node(&t.user1), &a, List::Owners));
@@ -206,7 +210,7 @@ mod tests {
         assert_hidden(can_create(&node(&t.user1b), &t.user1));
         assert_denied(can_delete(&node(&t.user1), &facts(&t.user1, true, true), false), Rule::A5, "tree_only");
         let in_use = can_delete(&node(&t.org1), &facts(&t.user1, false, false), true);
-        assert_eq!(in_use, Decision::conflict(Rule::A5, "account_in_use"));
+        assert_eq!(in_use, Decision::Deny(Refusal::AccountInUse));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the core (`can_add`); D8 defines the rights to change or delete a device as the rights
 //! that adding it, in its context and with its (new) assignee, would need.
 
-use super::{Decision, Outcome, Rule};
+use super::{Decision, Outcome, Refusal};
 use crate::domain::{Actor, Level, NodeKind, NodeRef};
 
 /// Facts about a device that is being added, or that a change would produce.
@@ -29,7 +29,7 @@ pub struct DeviceFacts<'a> {
 
 /// D1: level `none` hides the SIP devices area.
 fn area(c: &NodeRef) -> Decision {
-    if c.level == Level::None { Decision::forbidden(Rule::D1, "sip_devices_area_hidden") } else { Decision::Allow }
+    if c.level == Level::None { Decision::Deny(Refusal::SipDevicesAreaHidden) } else { Decision::Allow }
 }
 
 /// D1 as `GET /v1/me` reports it: is the SIP devices area shown at all?
@@ -70,32 +70,45 @@ pub fn can_read(actor: &Actor, device: &DeviceFacts) -> Decision {
     }
 }
 
-/// D0–D7: adding a device in a context with an optional assignee.
-pub fn can_add(actor: &Actor, p: &Placement) -> Decision {
+/// D0, D1, D3, D5, D6, D7: whether the caller may add devices in `context` at all, for
+/// some assignee. A caller refused here is refused whatever the request says (its MAC,
+/// its assignee), so the use cases ask this before they look at the values.
+pub fn can_add_in(actor: &Actor, context: &NodeRef) -> Decision {
     let c = match actor {
         Actor::SystemAdmin => return Decision::Allow, // D0
         Actor::Node(c) => c,
     };
-    if !p.context.is_at_or_below(c) {
+    if !context.is_at_or_below(c) {
         return Decision::HIDDEN;
     }
     area(c).and(|| match (c.kind, c.level) {
-        (NodeKind::User, Level::View) => Decision::forbidden(Rule::D6, "view_only"),
+        (NodeKind::User, Level::View) => Decision::Deny(Refusal::ViewOnly),
         // D7: a User's context is only ever itself, and a device there is assigned only to it.
         (NodeKind::User, _) => Decision::Allow,
         // D3: SP or Org with modify, anywhere below, to anyone below.
         (_, Level::Modify) => Decision::Allow,
-        // D4: own context with view.
-        _ if p.context.id == c.id => match p.assignee {
-            Some(a) if a.level == Level::Modify => Decision::Allow,
-            Some(_) => Decision::forbidden(Rule::D4, "assignee_lacks_modify"),
-            None if p.modify_below_context => Decision::unprocessable(Rule::D4, "assignment_required"),
-            None => Decision::Allow,
-        },
+        // D4: own context with view; which assignees it may use is decided by `can_add`.
+        _ if context.id == c.id => Decision::Allow,
         // D5: a descendant's context with view; then X's own rules (D3/D7), which allow
         // every assignee that fits below X.
-        _ if p.context.level == Level::Modify => Decision::Allow,
-        _ => Decision::forbidden(Rule::D5, "context_lacks_modify"),
+        _ if context.level == Level::Modify => Decision::Allow,
+        _ => Decision::Deny(Refusal::ContextLacksModify),
+    })
+}
+
+/// D0–D7: adding a device in a context with an optional assignee.
+pub fn can_add(actor: &Actor, p: &Placement) -> Decision {
+    can_add_in(actor, p.context).and(|| match actor {
+        // D4: an SP or Org with view, in its own context.
+        Actor::Node(c) if c.kind != NodeKind::User && c.level == Level::View && p.context.id == c.id => {
+            match p.assignee {
+                Some(a) if a.level == Level::Modify => Decision::Allow,
+                Some(_) => Decision::Deny(Refusal::AssigneeLacksModify),
+                None if p.modify_below_context => Decision::Deny(Refusal::AssignmentRequired),
+                None => Decision::Allow,
+            }
+        }
+        _ => Decision::Allow,
     })
 }
 
@@ -106,8 +119,8 @@ pub fn can_add(actor: &Actor, p: &Placement) -> Decision {
 pub fn can_assign_outside_context(actor: &Actor, context: &NodeRef) -> Decision {
     match actor {
         Actor::Node(c) if c.kind == NodeKind::User && c.id == context.id => area(c).and(|| match c.level {
-            Level::View => Decision::forbidden(Rule::D6, "view_only"),
-            _ => Decision::forbidden(Rule::D7, "assign_to_self_only"),
+            Level::View => Decision::Deny(Refusal::ViewOnly),
+            _ => Decision::Deny(Refusal::AssignToSelfOnly),
         }),
         _ => Decision::Allow,
     }
@@ -122,15 +135,69 @@ pub struct Change {
     pub settings: bool,
 }
 
+/// The fields of a device that D8 calls provisioning: where and what the phone is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProvisioningFields<'a> {
+    pub mac_address: &'a str,
+    pub vendor: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub label: Option<&'a str>,
+    pub assigned_to: Option<uuid::Uuid>,
+}
+
+/// The settings of a device (A6): what its owners may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettingsFields {
+    pub missed_calls: bool,
+    pub mwi_enabled: bool,
+    pub mwi_account: Option<crate::domain::AccountId>,
+}
+
+impl Change {
+    /// What a change from `before` to `after` touches. A field written with the value it
+    /// already has is no change (N6), so it never needs D8's rights.
+    pub fn between(
+        before: (ProvisioningFields, SettingsFields),
+        after: (ProvisioningFields, SettingsFields),
+    ) -> Change {
+        Change { provisioning: before.0 != after.0, settings: before.1 != after.1 }
+    }
+}
+
+/// D4's fact "does any node below the context have modify" matters only to a caller with
+/// `view` adding in its own SP or Org context without an assignee; everyone else's
+/// decision is the same either way, so the fact need not be looked up for them.
+pub fn needs_modify_below(actor: &Actor, context: &NodeRef, assignee: Option<&NodeRef>) -> bool {
+    match actor {
+        Actor::Node(c) => {
+            assignee.is_none() && c.id == context.id && c.kind != NodeKind::User && c.level == Level::View
+        }
+        Actor::SystemAdmin => false,
+    }
+}
+
+/// A4: a device assigned to a User when it is added starts with that User's login on its
+/// owners list ("a user is a device owner for his own phones"). Assigned to an Org, or to
+/// nobody, it starts with an empty list.
+pub fn first_owner(assignee: Option<&NodeRef>) -> Option<uuid::Uuid> {
+    assignee.filter(|a| a.kind == NodeKind::User).map(|a| a.id)
+}
+
 /// The tree rights over a device (D8): those of adding it as `after` describes. A device
 /// owner without them is told so by D8 (it is an owner, but provisioning is the tree's);
 /// a caller who sees the device only as an owner gets a visible refusal, not a 404.
 fn tree_rights(actor: &Actor, device: &DeviceFacts, after: &Placement) -> Decision {
-    match can_add(actor, after) {
-        Decision::Deny(d)
-            if d.outcome == Outcome::NotFound || (device.caller_is_owner && d.outcome == Outcome::Forbidden) =>
+    as_d8(device, can_add(actor, after))
+}
+
+/// An add-refusal as D8 words it for an existing device: hidden (the caller sees the
+/// device only as an owner) or refused to an owner is `provisioning_not_allowed`.
+fn as_d8(device: &DeviceFacts, d: Decision) -> Decision {
+    match d {
+        Decision::Deny(r)
+            if r.outcome() == Outcome::NotFound || (device.caller_is_owner && r.outcome() == Outcome::Forbidden) =>
         {
-            Decision::forbidden(Rule::D8, "provisioning_not_allowed")
+            Decision::Deny(Refusal::ProvisioningNotAllowed)
         }
         d => d,
     }
@@ -151,6 +218,20 @@ pub fn can_change(actor: &Actor, device: &DeviceFacts, change: Change, after: &P
             tree_rights(actor, device, after)
         } else if change.settings && !device.caller_is_owner {
             tree_rights(actor, device, &standing(after))
+        } else {
+            Decision::Allow
+        }
+    })
+}
+
+/// The rights a change needs that no value of the request can give: reading the device,
+/// and for a change of provisioning fields (or of settings by a non-owner) provisioning
+/// rights in its context for some assignee (D1, D5, D6, D8). Asked before the values are
+/// validated; [`can_change`] decides with them.
+pub fn can_change_at_all(actor: &Actor, device: &DeviceFacts, change: Change) -> Decision {
+    can_read(actor, device).and(|| {
+        if change.provisioning || (change.settings && !device.caller_is_owner) {
+            as_d8(device, can_add_in(actor, device.context))
         } else {
             Decision::Allow
         }
@@ -180,7 +261,7 @@ pub fn can_remove_owner(actor: &Actor, device: &DeviceFacts, current: &Placement
 pub fn can_use_account_on_line(actor: &Actor, device: &DeviceFacts, account_user: &NodeRef) -> Decision {
     match actor {
         Actor::Node(c) if c.kind == NodeKind::User && !device.caller_is_owner && account_user.id != c.id => {
-            Decision::forbidden(Rule::D7, "not_own_account")
+            Decision::Deny(Refusal::NotOwnAccount)
         }
         _ => Decision::Allow,
     }
@@ -189,6 +270,7 @@ pub fn can_use_account_on_line(actor: &Actor, device: &DeviceFacts, account_user
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authz::Rule;
     use crate::authz::testing::*;
     use crate::domain::Level::{Modify, View};
     use crate::domain::fixtures::*;
@@ -281,7 +363,7 @@ mod tests {
             assert_denied(can_add(&a, &place(&c, Some(&user_n), false)), Rule::D4, "assignee_lacks_modify");
             assert_allowed(can_add(&a, &place(&c, None, false)));
             let d = can_add(&a, &place(&c, None, true));
-            assert_eq!(d, Decision::unprocessable(Rule::D4, "assignment_required"));
+            assert_eq!(d, Decision::Deny(Refusal::AssignmentRequired));
         }
         let sp = with(&t.sp1, View);
         assert_allowed(can_add(&node(&sp), &place(&sp, Some(&with(&t.org1, Modify)), true)));
@@ -358,7 +440,7 @@ mod tests {
         );
         assert_eq!(
             can_change(&node(&org), &dev, prov, &place(&org, None, true)),
-            Decision::unprocessable(Rule::D4, "assignment_required")
+            Decision::Deny(Refusal::AssignmentRequired)
         );
         assert_allowed(can_delete(&node(&org), &dev, &place(&org, Some(&user_m), true)));
         // An unassigned device that D4 would not let one add today may still be deleted,
@@ -380,6 +462,47 @@ mod tests {
             Rule::D6,
             "view_only",
         );
+    }
+
+    #[test]
+    fn d8_only_mac_vendor_model_label_and_assignment_are_provisioning_and_unchanged_values_are_no_change() {
+        let p = ProvisioningFields {
+            mac_address: "0004f2abcdef",
+            vendor: Some("Polycom"),
+            model: None,
+            label: None,
+            assigned_to: None,
+        };
+        let s = SettingsFields { missed_calls: true, mwi_enabled: false, mwi_account: None };
+        let same = Change::between((p, s), (p, s));
+        assert!(!same.provisioning && !same.settings);
+        let relabel = Change::between((p, s), (ProvisioningFields { label: Some("desk"), ..p }, s));
+        assert!(relabel.provisioning && !relabel.settings);
+        let assign = Change::between((p, s), (ProvisioningFields { assigned_to: Some(uuid::Uuid::nil()), ..p }, s));
+        assert!(assign.provisioning);
+        let mwi = Change::between((p, s), (p, SettingsFields { mwi_enabled: true, ..s }));
+        assert!(!mwi.provisioning && mwi.settings);
+    }
+
+    #[test]
+    fn d4_the_modify_below_fact_is_needed_only_by_view_in_its_own_context_without_assignee() {
+        let t = tree();
+        let sp_v = with(&t.sp1, View);
+        assert!(needs_modify_below(&node(&sp_v), &sp_v, None));
+        assert!(!needs_modify_below(&node(&sp_v), &sp_v, Some(&t.user1)));
+        assert!(!needs_modify_below(&node(&t.sp1), &t.sp1, None));
+        assert!(!needs_modify_below(&node(&sp_v), &t.org1, None));
+        assert!(!needs_modify_below(&Actor::SystemAdmin, &t.sp1, None));
+        let u = with(&t.user1, View);
+        assert!(!needs_modify_below(&node(&u), &u, None));
+    }
+
+    #[test]
+    fn a4_a_device_assigned_to_a_user_at_creation_starts_with_that_user_as_owner() {
+        let t = tree();
+        assert_eq!(first_owner(Some(&t.user1)), Some(t.user1.id));
+        assert_eq!(first_owner(Some(&t.org1)), None);
+        assert_eq!(first_owner(None), None);
     }
 
     #[test]

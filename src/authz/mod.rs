@@ -1,14 +1,15 @@
 //! The authorization layer: every rule of `docs/domain.md` is decided here and nowhere else.
 //!
-//! Handlers gather facts (the caller's role context, the target node, the assignee, list
-//! memberships) and call one pure `can_*` function; a [`Decision::Deny`] carries the rule
-//! id and the stable error code that the HTTP layer turns into problem+json. Nothing here
-//! does I/O, so every rule is unit-tested by its id below each function.
+//! The service layer gathers facts (the caller's role context, the target node, the
+//! assignee, list memberships) and calls one pure `can_*` function; a [`Decision::Deny`]
+//! carries a [`Refusal`]: the rule id, the stable error code, how it reaches the client and
+//! the sentence that explains it. Nothing here does I/O, so every rule is unit-tested by its
+//! id below each function.
 //!
 //! Three rules are about data rather than permission, and are enforced where data is: D9
-//! (one canonical MAC, unique: `domain::MacAddress` and a unique index), A1's unknown
-//! username (422, a lookup) and A4's starting owners (written with the account or device).
-//! Their unit tests by id are here all the same, next to the rules they serve.
+//! (one canonical MAC, unique: `domain::MacAddress` and a unique index, whose violation is
+//! [`Refusal::MacInUse`]), A1's unknown username (422, a lookup) and A4's starting owners
+//! (decided here by `first_owner` functions, written with the account or device).
 
 pub mod accounts;
 pub mod devices;
@@ -24,6 +25,7 @@ pub enum Rule {
     N3,
     N4,
     N5,
+    N6,
     P1,
     P2,
     P3,
@@ -63,47 +65,177 @@ pub enum Outcome {
     Forbidden,
     /// 422: the request is allowed in principle but its values cannot be (D4 `assignment_required`).
     Unprocessable,
-    /// 409: the state forbids it (N4 `node_not_empty`, `account_in_use`).
+    /// 409: the state forbids it (N4 `node_not_empty`, `account_in_use`, D9 `mac_in_use`).
     Conflict,
 }
 
+/// Every refusal a rule can give: its rule id, stable code, outcome and explanation live
+/// together, so a code cannot exist without its rule and its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Denial {
-    pub rule: Rule,
-    pub code: &'static str,
-    pub outcome: Outcome,
+pub enum Refusal {
+    /// N5: outside what the caller may read, exactly as if it did not exist.
+    Hidden,
+    CreateNotAllowed,
+    CannotDeleteSelf,
+    NodeNotEmpty,
+    NotParent,
+    LevelExceedsOwn,
+    SipDevicesAreaHidden,
+    AssigneeLacksModify,
+    AssignmentRequired,
+    ContextLacksModify,
+    ViewOnly,
+    AssignToSelfOnly,
+    NotOwnAccount,
+    ProvisioningNotAllowed,
+    MacInUse,
+    NotAccountManager,
+    OwnersOnly,
+    TreeOnly,
+    AccountInUse,
+    AccountNotManaged,
+}
+
+impl Refusal {
+    /// Every refusal, for documentation (the OpenAPI enum of problem codes) and tests.
+    pub const ALL: [Refusal; 20] = [
+        Refusal::Hidden,
+        Refusal::CreateNotAllowed,
+        Refusal::CannotDeleteSelf,
+        Refusal::NodeNotEmpty,
+        Refusal::NotParent,
+        Refusal::LevelExceedsOwn,
+        Refusal::SipDevicesAreaHidden,
+        Refusal::AssigneeLacksModify,
+        Refusal::AssignmentRequired,
+        Refusal::ContextLacksModify,
+        Refusal::ViewOnly,
+        Refusal::AssignToSelfOnly,
+        Refusal::NotOwnAccount,
+        Refusal::ProvisioningNotAllowed,
+        Refusal::MacInUse,
+        Refusal::NotAccountManager,
+        Refusal::OwnersOnly,
+        Refusal::TreeOnly,
+        Refusal::AccountInUse,
+        Refusal::AccountNotManaged,
+    ];
+
+    pub fn rule(self) -> Rule {
+        use Refusal::*;
+        match self {
+            Hidden => Rule::N5,
+            CreateNotAllowed => Rule::N1,
+            CannotDeleteSelf | NodeNotEmpty => Rule::N4,
+            NotParent => Rule::P1,
+            LevelExceedsOwn => Rule::P2,
+            SipDevicesAreaHidden => Rule::D1,
+            AssigneeLacksModify | AssignmentRequired => Rule::D4,
+            ContextLacksModify => Rule::D5,
+            ViewOnly => Rule::D6,
+            AssignToSelfOnly | NotOwnAccount => Rule::D7,
+            ProvisioningNotAllowed => Rule::D8,
+            MacInUse => Rule::D9,
+            NotAccountManager => Rule::A2,
+            OwnersOnly => Rule::A3,
+            TreeOnly | AccountInUse => Rule::A5,
+            AccountNotManaged => Rule::A6,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        use Refusal::*;
+        match self {
+            Hidden => "not_found",
+            CreateNotAllowed => "create_not_allowed",
+            CannotDeleteSelf => "cannot_delete_self",
+            NodeNotEmpty => "node_not_empty",
+            NotParent => "not_parent",
+            LevelExceedsOwn => "level_exceeds_own",
+            SipDevicesAreaHidden => "sip_devices_area_hidden",
+            AssigneeLacksModify => "assignee_lacks_modify",
+            AssignmentRequired => "assignment_required",
+            ContextLacksModify => "context_lacks_modify",
+            ViewOnly => "view_only",
+            AssignToSelfOnly => "assign_to_self_only",
+            NotOwnAccount => "not_own_account",
+            ProvisioningNotAllowed => "provisioning_not_allowed",
+            MacInUse => "mac_in_use",
+            NotAccountManager => "not_account_manager",
+            OwnersOnly => "owners_only",
+            TreeOnly => "tree_only",
+            AccountInUse => "account_in_use",
+            AccountNotManaged => "account_not_managed",
+        }
+    }
+
+    pub fn outcome(self) -> Outcome {
+        use Refusal::*;
+        match self {
+            Hidden => Outcome::NotFound,
+            AssignmentRequired => Outcome::Unprocessable,
+            NodeNotEmpty | AccountInUse | MacInUse => Outcome::Conflict,
+            _ => Outcome::Forbidden,
+        }
+    }
+
+    /// What the client reads in `detail`.
+    pub fn detail(self) -> &'static str {
+        use Refusal::*;
+        match self {
+            Hidden => "no such resource",
+            CreateNotAllowed => "the caller may not create this kind of node here",
+            CannotDeleteSelf => "a node is deleted by an ancestor, never by itself",
+            NodeNotEmpty => "the node still has children, accounts or devices; remove them first",
+            NotParent => "only the parent node's owner or a system admin sets a node's device_provisioning",
+            LevelExceedsOwn => "a parent may set a child's device_provisioning at most to its own level",
+            SipDevicesAreaHidden => "the caller's device_provisioning is none: the SIP devices area is not available",
+            AssigneeLacksModify => {
+                "with view, devices in the caller's own context may only be assigned to nodes with modify"
+            }
+            AssignmentRequired => "a node below has modify: the device must be assigned to one of those nodes",
+            ContextLacksModify => "with view, devices may be added in a descendant's context only when it has modify",
+            ViewOnly => "a user with view may not add or change devices",
+            AssignToSelfOnly => "a user provisions devices for itself only: assigned_to must be the user",
+            NotOwnAccount => "a user provisions its own phones with its own accounts only",
+            ProvisioningNotAllowed => {
+                "changing the MAC, vendor, model, label or assignment, or deleting, needs provisioning rights in the device's context"
+            }
+            MacInUse => "a device with this MAC address already exists",
+            NotAccountManager => "only the account's owners, administrators and tree owners change it",
+            OwnersOnly => "only account owners change the owners list",
+            TreeOnly => "accounts are created and deleted by the owners of the user's organization or service provider",
+            AccountInUse => "the account is still on a device line; take it off the device first",
+            AccountNotManaged => "only numbers the caller manages (owner, administrator or tree) can go on a line",
+        }
+    }
+
+    /// The request field a value refusal is about (a 422 names its field).
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            Refusal::AssignmentRequired => Some("assigned_to"),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Decision {
     Allow,
-    Deny(Denial),
+    Deny(Refusal),
 }
 
 impl Decision {
     /// N5: outside what the caller may read, exactly as if it did not exist.
-    pub const HIDDEN: Decision =
-        Decision::Deny(Denial { rule: Rule::N5, code: "not_found", outcome: Outcome::NotFound });
-
-    pub const fn forbidden(rule: Rule, code: &'static str) -> Decision {
-        Decision::Deny(Denial { rule, code, outcome: Outcome::Forbidden })
-    }
-
-    pub const fn unprocessable(rule: Rule, code: &'static str) -> Decision {
-        Decision::Deny(Denial { rule, code, outcome: Outcome::Unprocessable })
-    }
-
-    pub const fn conflict(rule: Rule, code: &'static str) -> Decision {
-        Decision::Deny(Denial { rule, code, outcome: Outcome::Conflict })
-    }
+    pub const HIDDEN: Decision = Decision::Deny(Refusal::Hidden);
 
     pub fn is_allowed(self) -> bool {
         matches!(self, Decision::Allow)
     }
 
     pub fn is_hidden(self) -> bool {
-        matches!(self, Decision::Deny(Denial { outcome: Outcome::NotFound, .. }))
+        matches!(self, Decision::Deny(r) if r.outcome() == Outcome::NotFound)
     }
 
     /// The first refusal of two decisions, or Allow.
@@ -114,11 +246,11 @@ impl Decision {
         }
     }
 
-    /// For `?` in handlers: `authz::...(...).check()?`.
-    pub fn check(self) -> Result<(), Denial> {
+    /// For `?` in the service layer: `authz::...(...).check()?`.
+    pub fn check(self) -> Result<(), Refusal> {
         match self {
             Decision::Allow => Ok(()),
-            Decision::Deny(d) => Err(d),
+            Decision::Deny(r) => Err(r),
         }
     }
 }
@@ -130,9 +262,9 @@ pub(crate) mod testing {
     #[track_caller]
     pub fn assert_denied(d: Decision, rule: Rule, code: &str) {
         match d {
-            Decision::Deny(den) => {
-                assert_eq!((den.rule, den.code), (rule, code), "wrong refusal: {den:?}");
-                assert_ne!(den.outcome, Outcome::NotFound, "expected a visible refusal");
+            Decision::Deny(r) => {
+                assert_eq!((r.rule(), r.code()), (rule, code), "wrong refusal: {r:?}");
+                assert_ne!(r.outcome(), Outcome::NotFound, "expected a visible refusal");
             }
             Decision::Allow => panic!("expected {rule} {code}, got Allow"),
         }
@@ -146,5 +278,22 @@ pub(crate) mod testing {
     #[track_caller]
     pub fn assert_allowed(d: Decision) {
         assert_eq!(d, Decision::Allow);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_code_is_unique_snake_case_and_explained() {
+        let mut codes: Vec<&str> = Refusal::ALL.iter().map(|r| r.code()).collect();
+        for r in Refusal::ALL {
+            assert!(r.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{r:?}");
+            assert!(!r.detail().is_empty(), "{r:?}");
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Refusal::ALL.len());
     }
 }

@@ -1,6 +1,6 @@
 //! Node rules N1–N5 and provisioning-level rules P1–P4 (domain.md §1).
 
-use super::{Decision, Rule};
+use super::{Decision, Refusal};
 use crate::domain::{Actor, Level, NodeKind, NodeRef};
 
 /// N2/N5: a node is readable by its own login and every ancestor's; system admins read all.
@@ -48,7 +48,7 @@ pub fn can_create(actor: &Actor, kind: NodeKind, parent: Option<&NodeRef>, level
         Actor::Node(c) => c,
     };
     let Some(parent) = parent else {
-        return Decision::forbidden(Rule::N1, "create_not_allowed");
+        return Decision::Deny(Refusal::CreateNotAllowed);
     };
     if !parent.is_at_or_below(c) {
         return Decision::HIDDEN;
@@ -58,7 +58,7 @@ pub fn can_create(actor: &Actor, kind: NodeKind, parent: Option<&NodeRef>, level
         (NodeKind::ServiceProvider, NodeKind::Organization) | (NodeKind::Organization, NodeKind::User)
     );
     if !fits {
-        return Decision::forbidden(Rule::N1, "create_not_allowed");
+        return Decision::Deny(Refusal::CreateNotAllowed);
     }
     match level {
         None => Decision::Allow,
@@ -69,9 +69,9 @@ pub fn can_create(actor: &Actor, kind: NodeKind, parent: Option<&NodeRef>, level
 /// P1 and P2 for a caller node `c` setting the level of a child of `parent_id`.
 fn set_level(c: &NodeRef, parent_id: uuid::Uuid, level: Level) -> Decision {
     if c.id != parent_id {
-        Decision::forbidden(Rule::P1, "not_parent")
+        Decision::Deny(Refusal::NotParent)
     } else if level > c.level {
-        Decision::forbidden(Rule::P2, "level_exceeds_own")
+        Decision::Deny(Refusal::LevelExceedsOwn)
     } else {
         Decision::Allow
     }
@@ -84,7 +84,7 @@ pub fn can_update(actor: &Actor, target: &NodeRef, new_level: Option<Level>) -> 
         (_, None) | (Actor::SystemAdmin, _) => Decision::Allow,
         (Actor::Node(c), Some(level)) => match target.parent_id() {
             Some(parent_id) => set_level(c, parent_id, level),
-            None => Decision::forbidden(Rule::P1, "not_parent"),
+            None => Decision::Deny(Refusal::NotParent),
         },
     })
 }
@@ -101,12 +101,12 @@ pub struct NodeContents {
 pub fn can_delete(actor: &Actor, target: &NodeRef, contents: NodeContents) -> Decision {
     can_read(actor, target)
         .and(|| match actor {
-            Actor::Node(c) if c.id == target.id => Decision::forbidden(Rule::N4, "cannot_delete_self"),
+            Actor::Node(c) if c.id == target.id => Decision::Deny(Refusal::CannotDeleteSelf),
             _ => Decision::Allow,
         })
         .and(|| {
             if contents.children || contents.accounts || contents.devices {
-                Decision::conflict(Rule::N4, "node_not_empty")
+                Decision::Deny(Refusal::NodeNotEmpty)
             } else {
                 Decision::Allow
             }
@@ -116,6 +116,7 @@ pub fn can_delete(actor: &Actor, target: &NodeRef, contents: NodeContents) -> De
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authz::Rule;
     use crate::authz::testing::*;
     use crate::domain::Level::{Modify, View};
     use crate::domain::fixtures::*;

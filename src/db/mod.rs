@@ -3,6 +3,7 @@
 
 pub mod repo;
 pub mod schema;
+pub mod types;
 
 use std::time::Duration;
 
@@ -87,20 +88,51 @@ impl Manager {
     }
 }
 
+/// A pooled connection and whether it has failed in a way that makes it useless (the
+/// server went away, the backend was terminated): such a connection is discarded when it
+/// goes back to the pool instead of being handed to the next request.
+pub struct Conn {
+    conn: DbConn,
+    broken: bool,
+}
+
+impl Conn {
+    /// Marks the connection as lost, so the pool drops it.
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Conn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        self.establish().map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Conn, r2d2::Error> {
+        self.establish().map(|conn| Conn { conn, broken: false }).map_err(r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
+        conn.conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose last error said it is gone, or whose transaction state is broken
+    /// (a transaction left open or failed), is not reused.
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.broken || std::thread::panicking() || conn.conn.is_broken()
     }
 }
 
@@ -129,30 +161,87 @@ pub fn connect_and_migrate(backend: &Backend) -> Result<Pool, String> {
         Backend::Sqlite(_) => 8,
         Backend::Postgres(_) => 10,
     };
+    // No test query on every checkout: a connection that fails is marked broken by the
+    // request that saw it fail (see `Session::run`) and dropped when it returns.
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(5))
         .build(manager)
         .map_err(|e| format!("cannot open the {} connection pool: {e}", backend.name()))
 }
 
-/// Runs `f` on a pooled connection on the blocking thread pool: diesel never runs on an
-/// async worker.
+/// The database side of one request: at most one pooled connection, checked out when
+/// first needed and kept for the rest of the request. The authentication middleware checks
+/// it out to read the caller's role context and hands it on, so a request costs one
+/// checkout, not two.
+pub struct Session {
+    pool: Pool,
+    conn: Option<PooledConn>,
+}
+
+impl Session {
+    pub fn new(pool: Pool) -> Session {
+        Session { pool, conn: None }
+    }
+
+    /// The session's connection, checked out on first use.
+    pub fn conn(&mut self) -> Result<&mut DbConn, ApiError> {
+        let conn = match self.conn.take() {
+            Some(c) => c,
+            None => self.pool.get()?,
+        };
+        Ok(&mut **self.conn.insert(conn))
+    }
+
+    /// Gives the connection back to the pool, for work that needs none (password hashing):
+    /// a slow step must not hold one of the few connections.
+    pub fn release(&mut self) {
+        self.conn = None;
+    }
+
+    /// Runs `f` with this session on the blocking thread pool: diesel never runs on an
+    /// async worker. A connection that failed as lost is marked so the pool drops it.
+    pub async fn run<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run_keeping(f).await.map(|(value, _)| value)
+    }
+
+    /// As [`Session::run`], and hands the session (with its connection) back for the rest
+    /// of the request.
+    pub async fn run_keeping<T, F>(mut self, f: F) -> Result<(T, Session), ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session) -> Result<T, ApiError> + Send + 'static,
+    {
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let result = f(&mut self);
+            if let (Err(e), Some(conn)) = (&result, self.conn.as_mut())
+                && e.means_connection_lost()
+            {
+                conn.mark_broken();
+            }
+            result.map(|value| (value, self))
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// Runs `f` on a connection of its own on the blocking thread pool, for work outside a
+/// request (start-up, tests).
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 {
-    let pool = pool.clone();
-    let span = tracing::Span::current();
-    actix_web::web::block(move || {
-        let _entered = span.enter();
-        let mut conn = pool.get().map_err(ApiError::from)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    Session::new(pool.clone()).run(move |s| f(s.conn()?)).await
 }
 
 /// Runs `f` in one write transaction; any error rolls everything back, so a failed request
@@ -189,14 +278,26 @@ where
 /// Whether the database answers, for `/readyz`.
 pub fn ping(pool: &Pool) -> bool {
     match pool.get_timeout(Duration::from_secs(2)) {
-        Ok(mut conn) => conn.batch_execute("SELECT 1").is_ok(),
+        Ok(mut conn) => {
+            let ok = conn.batch_execute("SELECT 1").is_ok();
+            if !ok {
+                conn.mark_broken();
+            }
+            ok
+        }
         Err(_) => false,
     }
 }
 
-/// Current time in the stored form: fixed-width RFC 3339 UTC with microseconds.
-pub fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+/// Whether a database error is a unique-index violation: the one way uniqueness races
+/// (MAC, number, username) are settled, so two racing requests give one 201 and one 409.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}
+
+/// The time a write records.
+pub fn now() -> crate::domain::Timestamp {
+    crate::domain::Timestamp::now()
 }
 
 #[cfg(test)]

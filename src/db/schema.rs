@@ -1,31 +1,40 @@
-//! Written by hand, portable across SQLite and PostgreSQL: ids are UUID text, times are
-//! RFC 3339 text in a fixed-width UTC form so that text order is time order.
+//! Written by hand, portable across SQLite and PostgreSQL: ids are [`DbUuid`] and times
+//! [`DbTime`], whose representation each backend chooses (`db::types`).
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     nodes (id) {
-        id -> Text,
+        id -> DbUuid,
         kind -> Text,
         name -> Text,
-        parent_id -> Nullable<Text>,
-        sp_id -> Text,
-        org_id -> Nullable<Text>,
+        parent_id -> Nullable<DbUuid>,
+        sp_id -> DbUuid,
+        org_id -> Nullable<DbUuid>,
         device_provisioning -> Text,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> DbTime,
+        updated_at -> DbTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     logins (id) {
-        id -> Text,
+        id -> DbUuid,
         username -> Text,
         password_hash -> Text,
-        node_id -> Nullable<Text>,
-        created_at -> Text,
+        node_id -> Nullable<DbUuid>,
+        created_at -> DbTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     app_settings (key) {
         key -> Text,
         value -> Text,
@@ -33,9 +42,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     accounts (id) {
-        id -> Text,
-        user_id -> Text,
+        id -> DbUuid,
+        user_id -> DbUuid,
         number -> Text,
         display_name -> Nullable<Text>,
         location -> Nullable<Text>,
@@ -43,50 +55,62 @@ diesel::table! {
         vm_pin_hash -> Nullable<Text>,
         vm_email -> Nullable<Text>,
         vm_attach_audio -> Bool,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> DbTime,
+        updated_at -> DbTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     account_members (account_id, role, login_id) {
-        account_id -> Text,
+        account_id -> DbUuid,
         role -> Text,
-        login_id -> Text,
-        created_at -> Text,
+        login_id -> DbUuid,
+        created_at -> DbTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     devices (id) {
-        id -> Text,
+        id -> DbUuid,
         mac_address -> Text,
         vendor -> Nullable<Text>,
         model -> Nullable<Text>,
         label -> Nullable<Text>,
-        context_id -> Text,
-        assigned_to_id -> Nullable<Text>,
+        context_id -> DbUuid,
+        assigned_to_id -> Nullable<DbUuid>,
         missed_calls -> Bool,
         mwi_enabled -> Bool,
-        mwi_account_id -> Nullable<Text>,
-        created_at -> Text,
-        updated_at -> Text,
+        mwi_account_id -> Nullable<DbUuid>,
+        created_at -> DbTime,
+        updated_at -> DbTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     device_lines (device_id, account_id) {
-        device_id -> Text,
-        account_id -> Text,
+        device_id -> DbUuid,
+        account_id -> DbUuid,
         position -> Integer,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
     device_owners (device_id, login_id) {
-        device_id -> Text,
-        login_id -> Text,
-        created_at -> Text,
+        device_id -> DbUuid,
+        login_id -> DbUuid,
+        created_at -> DbTime,
     }
 }
 

@@ -1,12 +1,16 @@
 //! Pure domain types and validation: no actix, no diesel. Everything here is cheap to test
 //! and shared by the authorization layer, the repositories and the HTTP layer.
 
+pub mod ids;
 mod mac;
 mod number;
+pub mod time;
 pub mod validate;
 
+pub use ids::{AccountId, DeviceId, LoginId, NodeId};
 pub use mac::MacAddress;
 pub use number::PhoneNumber;
+pub use time::Timestamp;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -69,6 +73,15 @@ impl NodeKind {
     }
 }
 
+/// A reference to a node as the API shows it: `{"type": "organization", "id": "…"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeLink {
+    #[serde(rename = "type")]
+    pub kind: NodeKind,
+    pub id: Uuid,
+}
+
 /// A node's place in the tree and its level: every fact the rules need about a node.
 ///
 /// The tree has a fixed depth (SP → Org → User), so each node carries its SP and Org ids;
@@ -98,6 +111,10 @@ impl NodeRef {
     /// True when `self` is `ancestor` or lies below it.
     pub fn is_at_or_below(&self, ancestor: &NodeRef) -> bool {
         self.id == ancestor.id || self.is_strictly_below(ancestor)
+    }
+
+    pub fn link(&self) -> NodeLink {
+        NodeLink { kind: self.kind, id: self.id }
     }
 
     /// The parent node's id: none for an SP.

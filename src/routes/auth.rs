@@ -2,11 +2,11 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{content_type, parse_json};
-use crate::auth::password;
-use crate::db::{self, repo};
+use super::extract::content_type;
+use crate::db::Session;
 use crate::error::{ApiError, Problem};
-use crate::startup::AppState;
+use crate::service::{self, Input};
+use crate::state::AppState;
 
 /// OAuth 2.0 resource-owner password grant, as JSON or form-encoded.
 #[derive(Deserialize, ToSchema)]
@@ -47,7 +47,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     let request: TokenRequest = match content_type(&req).as_deref() {
         Some("application/x-www-form-urlencoded") => serde_urlencoded::from_bytes(&body)
             .map_err(|_| ApiError::bad_request("invalid_request", "the form body could not be parsed"))?,
-        Some("application/json") => parse_json(&body).map_err(|e| match e {
+        Some("application/json") => Input::from_slice(&body).and_then(Input::parse).map_err(|e| match e {
             ApiError::Validation { .. } => {
                 ApiError::bad_request("invalid_request", "grant_type, username and password must be strings")
             }
@@ -62,28 +62,13 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     if grant_type != "password" {
         return Err(ApiError::bad_request("unsupported_grant_type", "only grant_type=password is supported"));
     }
-    let st = state.clone();
-    let login_id = db::run(&state.pool, move |conn| {
-        let login = repo::logins::by_username(conn, &username)?;
-        match login {
-            Some(l) if password::verify(&password, &l.password_hash) => Ok(l.id),
-            Some(_) => Err(invalid_grant()),
-            None => {
-                password::burn_time(&password);
-                Err(invalid_grant())
-            }
-        }
-    })
-    .await?;
+    let login_id =
+        Session::new(state.pool.clone()).run(move |s| service::identity::login(s, &username, &password)).await?;
     let (access_token, expires_in) =
-        st.tokens.issue(login_id).map_err(|e| ApiError::internal(format!("token signing failed: {e}")))?;
+        state.tokens.issue(login_id).map_err(|e| ApiError::internal(format!("token signing failed: {e}")))?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in,
     }))
-}
-
-fn invalid_grant() -> ApiError {
-    ApiError::unauthorized("invalid_grant", "the username or password is wrong")
 }

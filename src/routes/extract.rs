@@ -1,28 +1,75 @@
-//! Request extraction with the API's own error rules: malformed JSON 400, invalid values
-//! (wrong types, unknown or missing fields) 422 with the field named, bodies over
-//! [`BODY_LIMIT`] 413, anything but JSON 415.
+//! What handlers extract: the caller, the request's database session and JSON bodies, each
+//! with the API's error rules (a body that is not JSON 415, over `error::BODY_LIMIT` 413,
+//! malformed 400; its values are judged later, by the use case, after the caller's rights).
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
+use crate::auth::Principal;
+use crate::db::Session;
 use crate::error::ApiError;
+use crate::service::Input;
+use crate::state::AppState;
 
-/// Request bodies are small JSON documents; anything larger is refused before parsing.
-pub const BODY_LIMIT: usize = 64 * 1024;
-
-/// A JSON body, parsed with the API's error rules.
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+/// A handler that takes a `Principal` declares by its signature that it needs a caller;
+/// without one (a route outside the authenticated scope), 401.
+impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<ApiJson<T>, ApiError>>>>;
+    type Future = Ready<Result<Principal, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .ok_or_else(|| ApiError::unauthorized("missing_token", "a Bearer token is required")),
+        )
+    }
+}
+
+/// The request's database session: the one the authentication middleware already checked
+/// a connection out for, or a new one.
+pub struct Db(pub Session);
+
+impl Db {
+    /// Runs a use case on the blocking pool with this request's session.
+    pub async fn run<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.0.run(f).await
+    }
+}
+
+impl FromRequest for Db {
+    type Error = ApiError;
+    type Future = Ready<Result<Db, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(session) = req.extensions_mut().remove::<Session>() {
+            return ready(Ok(Db(session)));
+        }
+        ready(
+            req.app_data::<web::Data<AppState>>()
+                .map(|s| Db(Session::new(s.pool.clone())))
+                .ok_or_else(|| ApiError::internal("application state missing")),
+        )
+    }
+}
+
+/// A JSON body whose syntax is checked; its values are parsed by the use case.
+pub struct Body<T>(pub Input<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Body<T>, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = content_type(req).is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
@@ -32,7 +79,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 return Err(ApiError::UnsupportedMediaType);
             }
             let bytes = body.await.map_err(payload_error)?;
-            parse_json(&bytes).map(ApiJson)
+            Input::from_slice(&bytes).map(Body)
         })
     }
 }
@@ -53,48 +100,6 @@ pub fn payload_error(e: actix_web::Error) -> ApiError {
     }
 }
 
-/// Parses JSON, telling syntax errors (400) from values that do not fit (422). The whole
-/// body is checked for syntax first, so trailing garbage is 400 whatever the object holds.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("malformed_json", "the request body is empty; send a JSON object"));
-    }
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON: {e}")))?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = scrub(&e.into_inner().to_string());
-        let field = if path == "." || path.is_empty() { backticked(&msg).unwrap_or("body".into()) } else { path };
-        let code = if msg.starts_with("unknown field") {
-            "unknown_field"
-        } else if msg.starts_with("missing field") {
-            "missing_field"
-        } else {
-            "invalid_value"
-        };
-        ApiError::invalid(vec![crate::domain::validate::FieldError { field, code: code.into(), message: msg }])
-    })
-}
-
-/// serde's messages quote the rejected value ("invalid type: integer `4928`, …"); a
-/// mistyped password or PIN must not come back in the response, so only what was expected
-/// is kept. Unknown and missing field messages name fields, never values.
-fn scrub(msg: &str) -> String {
-    if msg.starts_with("unknown field") || msg.starts_with("missing field") {
-        return msg.to_owned();
-    }
-    match msg.find("expected") {
-        Some(i) => format!("invalid value: {}", &msg[i..]),
-        None => "invalid value".to_owned(),
-    }
-}
-
-fn backticked(msg: &str) -> Option<String> {
-    let start = msg.find('`')? + 1;
-    let len = msg[start..].find('`')?;
-    Some(msg[start..start + len].to_owned())
-}
-
 /// `limit` and `cursor` of every collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -103,81 +108,4 @@ pub struct PageQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-impl PageQuery {
-    /// `(after, limit)`; an unparseable cursor is 400, a limit out of range 422.
-    pub fn resolve(&self) -> Result<(Option<Uuid>, i64), ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            return Err(ApiError::field("limit", "invalid_limit", "limit must be from 1 to 500"));
-        }
-        let after = match &self.cursor {
-            None => None,
-            Some(c) => Some(
-                Uuid::parse_str(c)
-                    .map_err(|_| ApiError::bad_request("invalid_cursor", "the cursor is not one this API issued"))?,
-            ),
-        };
-        Ok((after, limit))
-    }
-}
-
-/// Deserialises an optional field that may be absent but not null: `{"name": null}` in a
-/// PATCH is a mistake to report (422), not a silent no-op.
-pub fn non_null<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    T::deserialize(de).map(Some)
-}
-
-/// The text a nullable PATCH field sets, for validation: none when absent or null.
-pub fn set_text(v: &Option<Option<String>>) -> Option<&str> {
-    v.as_ref().and_then(|x| x.as_deref())
-}
-
-/// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
-pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[expect(dead_code, reason = "fields exist to be parsed")]
-    struct Body {
-        name: String,
-        n: Option<i32>,
-    }
-
-    #[test]
-    fn syntax_errors_are_400_and_value_errors_are_422_with_the_field() {
-        assert!(matches!(parse_json::<Body>(b"{\"name\": "), Err(ApiError::BadRequest { .. })));
-        assert!(matches!(parse_json::<Body>(b"{\"name\":\"x\"} trailing"), Err(ApiError::BadRequest { .. })));
-        match parse_json::<Body>(b"{\"name\":\"x\",\"nme\":1}") {
-            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "nme"),
-            other => panic!("{other:?}"),
-        }
-        match parse_json::<Body>(b"{}") {
-            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "name"),
-            other => panic!("{other:?}"),
-        }
-        match parse_json::<Body>(b"{\"name\":\"x\",\"n\":\"seven\"}") {
-            Err(ApiError::Validation(errors)) => {
-                assert_eq!(errors[0].field, "n");
-                assert!(!errors[0].message.contains("seven"), "the rejected value is echoed: {}", errors[0].message);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(parse_json::<Body>(b"{} trailing"), Err(ApiError::BadRequest { .. })));
-    }
 }

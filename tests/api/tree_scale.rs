@@ -16,27 +16,29 @@ struct PlanLine {
     line: String,
 }
 
-/// The plan of the statement `repo::nodes::modify_below` sends, one text line per step.
-/// On PostgreSQL it is the generic plan of the prepared statement, which is what a pooled
+/// The plan of the statement `repo::nodes::modify_below` sends for `node`, taken from the
+/// query builder itself (`repo::nodes::modify_below_sql`), one text line per step. On
+/// PostgreSQL it is the generic plan of the prepared statement, which is what a pooled
 /// connection runs after a few executions: the id is a parameter, not a literal.
-fn plan(conn: &mut DbConn, column: &str, id: &str) -> String {
-    let probe = |param: &str| {
-        format!(
-            "SELECT EXISTS (SELECT 1 FROM nodes WHERE {column} = {param} AND device_provisioning = 'modify' AND id <> {param})"
-        )
-    };
+fn plan(conn: &mut DbConn, node: &NodeRef) -> String {
+    let sql = repo::nodes::modify_below_sql(node).expect("an SP or Org asks D4");
+    let id = node.id.to_string();
     let lines: Vec<PlanLine> = match conn {
-        DbConn::Sqlite(_) => sql_query(format!("EXPLAIN QUERY PLAN {}", probe(&format!("'{id}'"))))
-            .load::<SqlitePlan>(conn)
-            .map(|v| v.into_iter().map(|p| PlanLine { line: p.detail }).collect()),
+        DbConn::Sqlite(_) => {
+            // The binds of the statement are the node id, twice.
+            assert_eq!(sql.sqlite.matches('?').count(), 2, "{}", sql.sqlite);
+            sql_query(format!("EXPLAIN QUERY PLAN {}", sql.sqlite))
+                .bind::<Text, _>(&id)
+                .bind::<Text, _>(&id)
+                .load::<SqlitePlan>(conn)
+                .map(|v| v.into_iter().map(|p| PlanLine { line: p.detail }).collect())
+        }
         DbConn::Postgresql(_) => {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute(&format!(
-                "SET plan_cache_mode = force_generic_plan; DEALLOCATE ALL; PREPARE d4(text) AS {}",
-                probe("$1")
-            ))
-            .expect("prepare");
-            let plan = sql_query(format!("EXPLAIN EXECUTE d4('{id}')"))
+            assert!(sql.postgres.contains("$2") && !sql.postgres.contains("$3"), "{}", sql.postgres);
+            conn.batch_execute(&format!("SET plan_cache_mode = force_generic_plan; PREPARE d4 AS {}", sql.postgres))
+                .expect("prepare");
+            let plan = sql_query(format!("EXPLAIN EXECUTE d4('{id}', '{id}')"))
                 .load::<PgPlan>(conn)
                 .map(|v| v.into_iter().map(|p| PlanLine { line: p.query_plan }).collect());
             conn.batch_execute("DEALLOCATE d4; RESET plan_cache_mode").expect("reset");
@@ -60,7 +62,7 @@ struct PgPlan {
 }
 
 fn node(conn: &mut DbConn, id: uuid::Uuid) -> NodeRef {
-    repo::nodes::find_raw(conn, id).expect("query").expect("node")
+    repo::nodes::find_ref(conn, id).expect("query").expect("node")
 }
 
 #[actix_web::test]
@@ -74,8 +76,10 @@ async fn with_100000_nodes_under_one_sp_the_d4_question_is_answered_from_an_inde
     // planner has to pick the right one.
     tree::build_at(&mut conn, 100, 199, "modify");
 
-    let sp_plan = plan(&mut conn, "sp_id", &t.sp.to_string());
-    let org_plan = plan(&mut conn, "org_id", &t.first_org.to_string());
+    let sp = node(&mut conn, t.sp);
+    let org = node(&mut conn, t.first_org);
+    let sp_plan = plan(&mut conn, &sp);
+    let org_plan = plan(&mut conn, &org);
     for (name, p) in [("sp", &sp_plan), ("org", &org_plan)] {
         // SQLite: `SEARCH nodes USING INDEX nodes_sp_… (sp_id=? …)`; PostgreSQL (generic
         // plan): `Index Scan using nodes_sp_modify … Index Cond: (sp_id = $1)`.
@@ -89,8 +93,6 @@ async fn with_100000_nodes_under_one_sp_the_d4_question_is_answered_from_an_inde
         );
     }
 
-    let sp = node(&mut conn, t.sp);
-    let org = node(&mut conn, t.first_org);
     assert!(!repo::nodes::modify_below(&mut conn, &sp).unwrap());
     tree::set_level(&mut conn, t.last_user, "modify");
     assert!(repo::nodes::modify_below(&mut conn, &sp).unwrap());

@@ -1,15 +1,19 @@
 //! The only code that knows SQL. Functions take a connection (so callers compose them in
-//! one transaction) and return domain-shaped records.
+//! one transaction) and return records or database errors; what an error means to a client
+//! is decided once, in `error.rs`, or by the use case that knows (a taken MAC is D9).
 
 pub mod accounts;
 pub mod devices;
 pub mod logins;
+pub mod members;
 pub mod nodes;
 pub mod settings;
 
+use diesel::pg::Pg;
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::sqlite::Sqlite;
+use diesel::{QueryResult, RunQueryDsl};
 use uuid::Uuid;
-
-use crate::error::ApiError;
 
 /// A row lock taken at the start of a write transaction, so that a delete and a write that
 /// depends on the same row (a child under a node, a line on a device, a number on a line)
@@ -33,8 +37,7 @@ pub enum Locked {
 /// Locks one row on PostgreSQL; a no-op on SQLite, where every write transaction is
 /// `BEGIN IMMEDIATE` and so already runs alone. A missing row is not an error: the
 /// caller's next read finds nothing and answers 404.
-pub fn lock(conn: &mut crate::db::DbConn, table: Locked, id: Uuid, mode: Lock) -> Result<(), ApiError> {
-    use diesel::RunQueryDsl;
+pub fn lock(conn: &mut crate::db::DbConn, table: Locked, id: Uuid, mode: Lock) -> QueryResult<()> {
     let crate::db::DbConn::Postgresql(pg) = conn else { return Ok(()) };
     let table = match table {
         Locked::Nodes => "nodes",
@@ -46,22 +49,13 @@ pub fn lock(conn: &mut crate::db::DbConn, table: Locked, id: Uuid, mode: Lock) -
         Lock::Update => "FOR UPDATE",
     };
     diesel::sql_query(format!("SELECT id FROM {table} WHERE id = $1 {mode}"))
-        .bind::<diesel::sql_types::Text, _>(id.to_string())
+        .bind::<crate::db::types::DbUuid, _>(id)
         .execute(pg)?;
     Ok(())
 }
 
-/// Parses an id read from the database; a malformed one is corruption, hence 500.
-pub fn uuid(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|e| ApiError::internal(format!("stored id {s:?} is not a UUID: {e}")))
-}
-
-pub fn opt_uuid(s: Option<&str>) -> Result<Option<Uuid>, ApiError> {
-    s.map(uuid).transpose()
-}
-
-/// One page of a collection ordered by id (UUIDv7, so roughly creation order): the caller
-/// fetched `limit + 1` rows; the extra one only tells whether a next page exists.
+/// One page of a collection in id order (UUIDv7, so creation order): the caller fetched
+/// `limit + 1` rows; the extra one only tells whether a next page exists.
 pub fn page<T>(mut rows: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<Uuid>) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     if rows.len() > limit {
@@ -70,5 +64,26 @@ pub fn page<T>(mut rows: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Uuid) -> (Vec
         (rows, next)
     } else {
         (rows, None)
+    }
+}
+
+/// The SQL a query sends on each backend, placeholders in place of its binds, taken from
+/// the query builder itself with `debug_query` so that plan tests explain the real query.
+#[derive(Clone, Debug)]
+pub struct QueryText {
+    pub sqlite: String,
+    pub postgres: String,
+}
+
+impl QueryText {
+    pub fn of<Q>(query: &Q) -> QueryText
+    where
+        Q: QueryFragment<Sqlite> + QueryFragment<Pg> + QueryId,
+    {
+        let sql = |text: String| text.split(" -- binds:").next().unwrap_or_default().to_owned();
+        QueryText {
+            sqlite: sql(diesel::debug_query::<Sqlite, _>(query).to_string()),
+            postgres: sql(diesel::debug_query::<Pg, _>(query).to_string()),
+        }
     }
 }

@@ -1,15 +1,17 @@
+//! The tenant tree: service providers, organizations and users.
+
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::authz::nodes::NodeContents;
 use crate::db::schema::{accounts, devices, logins, nodes::dsl as n};
+use crate::db::types::uid;
 use crate::db::{DbConn, now};
-use crate::domain::{Level, NodeKind, NodeRef};
-use crate::error::ApiError;
+use crate::domain::{Level, NodeKind, NodeRef, Timestamp};
 
 /// A node with its login's username, as the API shows it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Queryable)]
 pub struct NodeRecord {
     pub id: Uuid,
     pub kind: NodeKind,
@@ -19,8 +21,8 @@ pub struct NodeRecord {
     pub org_id: Option<Uuid>,
     pub level: Level,
     pub username: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl NodeRecord {
@@ -29,22 +31,13 @@ impl NodeRecord {
     }
 }
 
-type Row = (String, String, String, Option<String>, String, Option<String>, String, String, String, String);
+/// The columns of a [`NodeRef`], for queries that join a node to something else.
+pub type RefColumns = (n::id, n::kind, n::sp_id, n::org_id, n::device_provisioning);
+pub const REF_COLUMNS: RefColumns = (n::id, n::kind, n::sp_id, n::org_id, n::device_provisioning);
+pub type RefRow = (Uuid, NodeKind, Uuid, Option<Uuid>, Level);
 
-fn from_row(r: Row) -> Result<NodeRecord, ApiError> {
-    let (id, kind, name, parent_id, sp_id, org_id, level, username, created_at, updated_at) = r;
-    Ok(NodeRecord {
-        id: super::uuid(&id)?,
-        kind: NodeKind::parse(&kind).ok_or_else(|| ApiError::internal(format!("bad node kind {kind:?}")))?,
-        name,
-        parent_id: super::opt_uuid(parent_id.as_deref())?,
-        sp_id: super::uuid(&sp_id)?,
-        org_id: super::opt_uuid(org_id.as_deref())?,
-        level: Level::parse(&level).ok_or_else(|| ApiError::internal(format!("bad level {level:?}")))?,
-        username,
-        created_at,
-        updated_at,
-    })
+pub fn to_ref((id, kind, sp_id, org_id, level): RefRow) -> NodeRef {
+    NodeRef { id, kind, sp_id, org_id, level }
 }
 
 macro_rules! node_query {
@@ -64,149 +57,154 @@ macro_rules! node_query {
     };
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<NodeRecord>, ApiError> {
-    node_query!().filter(n::id.eq(id.to_string())).first::<Row>(conn).optional()?.map(from_row).transpose()
-}
-
-/// A node's tree facts, without its login (nodes built by bulk tools have none).
-pub fn find_raw(conn: &mut DbConn, id: Uuid) -> Result<Option<NodeRef>, ApiError> {
-    let row: Option<(String, String, String, Option<String>, String)> = n::nodes
-        .filter(n::id.eq(id.to_string()))
-        .select((n::id, n::kind, n::sp_id, n::org_id, n::device_provisioning))
-        .first(conn)
-        .optional()?;
-    row.map(|(id, kind, sp_id, org_id, level)| {
-        Ok(NodeRef {
-            id: super::uuid(&id)?,
-            kind: NodeKind::parse(&kind).ok_or_else(|| ApiError::internal("bad node kind"))?,
-            sp_id: super::uuid(&sp_id)?,
-            org_id: super::opt_uuid(org_id.as_deref())?,
-            level: Level::parse(&level).ok_or_else(|| ApiError::internal("bad level"))?,
-        })
-    })
-    .transpose()
+pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRecord>> {
+    node_query!().filter(n::id.eq(uid(id))).first(conn).optional()
 }
 
 /// A node of a given kind, or none (a User id under an organization path is "not found").
-pub fn find_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> Result<Option<NodeRecord>, ApiError> {
-    Ok(find(conn, id)?.filter(|r| r.kind == kind))
+pub fn find_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRecord>> {
+    node_query!().filter(n::id.eq(uid(id))).filter(n::kind.eq(kind)).first(conn).optional()
+}
+
+/// A node's tree facts, without its login (nodes built by bulk tools have none).
+pub fn find_ref(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRef>> {
+    n::nodes.filter(n::id.eq(uid(id))).select(REF_COLUMNS).first::<RefRow>(conn).optional().map(|r| r.map(to_ref))
+}
+
+/// A node's tree facts if it is of `kind`.
+pub fn find_ref_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRef>> {
+    n::nodes
+        .filter(n::id.eq(uid(id)))
+        .filter(n::kind.eq(kind))
+        .select(REF_COLUMNS)
+        .first::<RefRow>(conn)
+        .optional()
+        .map(|r| r.map(to_ref))
 }
 
 /// One page of the nodes of `kind` under `parent` (all service providers when `parent` is
-/// none), ordered by id.
+/// none), in id order: `limit + 1` rows, the last only telling whether a next page exists.
 pub fn list(
     conn: &mut DbConn,
     kind: NodeKind,
     parent: Option<Uuid>,
     after: Option<Uuid>,
     limit: i64,
-) -> Result<(Vec<NodeRecord>, Option<Uuid>), ApiError> {
-    let mut q = node_query!().filter(n::kind.eq(kind.as_str())).order(n::id.asc()).limit(limit + 1).into_boxed();
-    if let Some(p) = parent {
-        q = q.filter(n::parent_id.eq(p.to_string()));
+) -> QueryResult<Vec<NodeRecord>> {
+    let after = after.unwrap_or(Uuid::nil());
+    match parent {
+        Some(p) => node_query!()
+            .filter(n::parent_id.eq(Some(p)))
+            .filter(n::kind.eq(kind))
+            .filter(n::id.gt(uid(after)))
+            .order(n::id.asc())
+            .limit(limit + 1)
+            .load(conn),
+        None => node_query!()
+            .filter(n::kind.eq(kind))
+            .filter(n::id.gt(uid(after)))
+            .order(n::id.asc())
+            .limit(limit + 1)
+            .load(conn),
     }
-    if let Some(a) = after {
-        q = q.filter(n::id.gt(a.to_string()));
-    }
-    let rows = q.load::<Row>(conn)?.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok(super::page(rows, limit, |r| r.id))
 }
 
 pub struct NewNode<'a> {
+    pub id: Uuid,
     pub kind: NodeKind,
     pub name: &'a str,
     pub parent: Option<&'a NodeRef>,
     pub level: Level,
 }
 
+/// The SP and Org a new node lies under: the tree has a fixed depth, so each node carries
+/// them and "is X below C" is a comparison (see `NodeRef`).
+pub fn ancestry(id: Uuid, kind: NodeKind, parent: Option<&NodeRef>) -> Option<(Uuid, Option<Uuid>)> {
+    match (kind, parent) {
+        (NodeKind::ServiceProvider, _) => Some((id, None)),
+        (NodeKind::Organization, Some(p)) => Some((p.sp_id, Some(id))),
+        (NodeKind::User, Some(p)) => Some((p.sp_id, p.org_id)),
+        (_, None) => None,
+    }
+}
+
 /// Inserts a node (its login is inserted separately, in the same transaction).
-pub fn insert(conn: &mut DbConn, new: &NewNode) -> Result<Uuid, ApiError> {
-    let id = Uuid::now_v7();
-    let (sp_id, org_id) = match (new.kind, new.parent) {
-        (NodeKind::ServiceProvider, _) => (id, None),
-        (NodeKind::Organization, Some(p)) => (p.sp_id, Some(id)),
-        (NodeKind::User, Some(p)) => (p.sp_id, p.org_id),
-        (_, None) => return Err(ApiError::internal("a non-SP node needs a parent")),
-    };
+pub fn insert(conn: &mut DbConn, new: &NewNode, sp_id: Uuid, org_id: Option<Uuid>) -> QueryResult<Timestamp> {
     let ts = now();
     diesel::insert_into(n::nodes)
         .values((
-            n::id.eq(id.to_string()),
-            n::kind.eq(new.kind.as_str()),
+            n::id.eq(uid(new.id)),
+            n::kind.eq(new.kind),
             n::name.eq(new.name),
-            n::parent_id.eq(new.parent.map(|p| p.id.to_string())),
-            n::sp_id.eq(sp_id.to_string()),
-            n::org_id.eq(org_id.map(|o| o.to_string())),
-            n::device_provisioning.eq(new.level.as_str()),
-            n::created_at.eq(&ts),
-            n::updated_at.eq(&ts),
+            n::parent_id.eq(new.parent.map(|p| p.id)),
+            n::sp_id.eq(uid(sp_id)),
+            n::org_id.eq(org_id),
+            n::device_provisioning.eq(new.level),
+            n::created_at.eq(ts),
+            n::updated_at.eq(ts),
         ))
         .execute(conn)?;
-    Ok(id)
+    Ok(ts)
 }
 
-/// The columns a node `PATCH` may change; `None` leaves a column as it is.
-#[derive(AsChangeset)]
-#[diesel(table_name = crate::db::schema::nodes)]
-struct NodeChanges<'a> {
-    name: Option<&'a str>,
-    device_provisioning: Option<&'static str>,
-    updated_at: String,
+/// Changes a node's name and/or level; `None` leaves a column as it is.
+pub fn update(conn: &mut DbConn, id: Uuid, name: Option<&str>, level: Option<Level>) -> QueryResult<Timestamp> {
+    let ts = now();
+    diesel::update(n::nodes.filter(n::id.eq(uid(id))))
+        .set((name.map(|v| n::name.eq(v)), level.map(|v| n::device_provisioning.eq(v)), n::updated_at.eq(ts)))
+        .execute(conn)?;
+    Ok(ts)
 }
 
-pub fn update(conn: &mut DbConn, id: Uuid, name: Option<&str>, level: Option<Level>) -> Result<(), ApiError> {
-    let changes = NodeChanges { name, device_provisioning: level.map(Level::as_str), updated_at: now() };
-    diesel::update(n::nodes.filter(n::id.eq(id.to_string()))).set(&changes).execute(conn)?;
-    Ok(())
-}
-
-/// What N4 asks before a delete.
-pub fn contents(conn: &mut DbConn, id: Uuid) -> Result<NodeContents, ApiError> {
-    let id = id.to_string();
-    let children = diesel::select(exists(n::nodes.filter(n::parent_id.eq(&id)))).get_result(conn)?;
-    let accounts = diesel::select(exists(accounts::table.filter(accounts::user_id.eq(&id)))).get_result(conn)?;
-    let devices =
-        diesel::select(exists(devices::table.filter(devices::context_id.eq(&id).or(devices::assigned_to_id.eq(&id)))))
-            .get_result(conn)?;
+/// What N4 asks before a delete, in one round trip.
+pub fn contents(conn: &mut DbConn, id: Uuid) -> QueryResult<NodeContents> {
+    let (children, accounts, devices) = diesel::select((
+        exists(n::nodes.filter(n::parent_id.eq(Some(id)))),
+        exists(accounts::table.filter(accounts::user_id.eq(uid(id)))),
+        exists(devices::table.filter(devices::context_id.eq(uid(id)).or(devices::assigned_to_id.eq(Some(id))))),
+    ))
+    .get_result(conn)?;
     Ok(NodeContents { children, accounts, devices })
 }
 
 /// Deletes a node and (by cascade) its login and that login's list memberships.
-pub fn delete(conn: &mut DbConn, id: Uuid) -> Result<(), ApiError> {
-    diesel::delete(logins::table.filter(logins::node_id.eq(id.to_string()))).execute(conn)?;
-    diesel::delete(n::nodes.filter(n::id.eq(id.to_string()))).execute(conn)?;
+pub fn delete(conn: &mut DbConn, id: Uuid) -> QueryResult<()> {
+    diesel::delete(logins::table.filter(logins::node_id.eq(Some(id)))).execute(conn)?;
+    diesel::delete(n::nodes.filter(n::id.eq(uid(id)))).execute(conn)?;
     Ok(())
 }
 
-/// The kinds of a set of nodes, for rendering `{"type","id"}` links.
-pub fn kinds(conn: &mut DbConn, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, NodeKind>, ApiError> {
-    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    let rows: Vec<(String, String)> = n::nodes.filter(n::id.eq_any(&ids)).select((n::id, n::kind)).load(conn)?;
-    rows.into_iter()
-        .map(|(id, kind)| {
-            let kind = NodeKind::parse(&kind).ok_or_else(|| ApiError::internal(format!("bad node kind {kind:?}")))?;
-            Ok((super::uuid(&id)?, kind))
-        })
-        .collect()
+/// D4's question as a query: is there a node with modify under `$col = $id` other than
+/// the node itself? The level is written into the SQL, not bound: only a literal lets a
+/// prepared statement's generic plan prove that the partial index applies.
+macro_rules! modify_below_query {
+    ($col:expr, $value:expr, $id:expr) => {
+        diesel::select(exists(
+            n::nodes
+                .filter($col.eq($value))
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("device_provisioning = 'modify'"))
+                .filter(n::id.ne(uid($id))),
+        ))
+    };
 }
 
 /// D4's fact: does any node strictly below `node` have `modify`? One probe of the partial
 /// index of modify nodes (`nodes_sp_modify` / `nodes_org_modify`), whatever the size of
-/// the tree. The level is written into the SQL, not bound: only a literal lets a prepared
-/// statement's generic plan prove that the partial index applies.
-pub fn modify_below(conn: &mut DbConn, node: &NodeRef) -> Result<bool, ApiError> {
-    let id = node.id.to_string();
-    let is_modify = || diesel::dsl::sql::<diesel::sql_types::Bool>("device_provisioning = 'modify'");
-    let found = match node.kind {
-        NodeKind::ServiceProvider => {
-            diesel::select(exists(n::nodes.filter(n::sp_id.eq(&id)).filter(is_modify()).filter(n::id.ne(&id))))
-                .get_result(conn)?
-        }
-        NodeKind::Organization => {
-            diesel::select(exists(n::nodes.filter(n::org_id.eq(&id)).filter(is_modify()).filter(n::id.ne(&id))))
-                .get_result(conn)?
-        }
-        NodeKind::User => false,
-    };
-    Ok(found)
+/// the tree.
+pub fn modify_below(conn: &mut DbConn, node: &NodeRef) -> QueryResult<bool> {
+    match node.kind {
+        NodeKind::ServiceProvider => modify_below_query!(n::sp_id, uid(node.id), node.id).get_result(conn),
+        NodeKind::Organization => modify_below_query!(n::org_id, Some(node.id), node.id).get_result(conn),
+        NodeKind::User => Ok(false),
+    }
+}
+
+/// The statement [`modify_below`] sends for `node`, as each backend receives it (binds:
+/// the node id, twice), so a plan test explains the query the code runs.
+pub fn modify_below_sql(node: &NodeRef) -> Option<super::QueryText> {
+    match node.kind {
+        NodeKind::ServiceProvider => Some(super::QueryText::of(&modify_below_query!(n::sp_id, uid(node.id), node.id))),
+        NodeKind::Organization => Some(super::QueryText::of(&modify_below_query!(n::org_id, Some(node.id), node.id))),
+        NodeKind::User => None,
+    }
 }

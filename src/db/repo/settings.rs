@@ -1,22 +1,24 @@
+//! Process-wide values every instance on one database must share (the generated signing
+//! secret).
+
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::app_settings::dsl as s;
-use crate::error::{ApiError, is_unique_violation};
+use crate::db::{DbConn, is_unique_violation};
 
-pub fn get(conn: &mut DbConn, key: &str) -> Result<Option<String>, ApiError> {
-    Ok(s::app_settings.filter(s::key.eq(key)).select(s::value).first::<String>(conn).optional()?)
+pub fn get(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+    s::app_settings.filter(s::key.eq(key)).select(s::value).first::<String>(conn).optional()
 }
 
 /// Stores `value` unless the key already exists, and returns what is stored: two instances
 /// starting together on one database agree on one value.
-pub fn get_or_insert(conn: &mut DbConn, key: &str, value: &str) -> Result<String, ApiError> {
+pub fn get_or_insert(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<String> {
     if let Some(v) = get(conn, key)? {
         return Ok(v);
     }
     match diesel::insert_into(s::app_settings).values((s::key.eq(key), s::value.eq(value))).execute(conn) {
         Ok(_) => Ok(value.to_owned()),
-        Err(e) if is_unique_violation(&e) => get(conn, key)?.ok_or_else(|| ApiError::internal("setting vanished")),
-        Err(e) => Err(e.into()),
+        Err(e) if is_unique_violation(&e) => get(conn, key)?.ok_or(diesel::result::Error::NotFound),
+        Err(e) => Err(e),
     }
 }

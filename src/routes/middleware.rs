@@ -1,19 +1,19 @@
 //! Bearer token → [`Principal`]. Wraps the authenticated `/v1` scope only: which routes
-//! need a token is decided by scope, never by a list of paths.
+//! need a token is decided by scope, never by a list of paths. The role context is read on
+//! a connection the request then keeps for its use case: one checkout per request.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
-use uuid::Uuid;
 
-use super::Principal;
-use crate::db::{self, DbConn, repo};
-use crate::domain::Actor;
+use crate::auth::Principal;
+use crate::db::Session;
 use crate::error::ApiError;
 use crate::routes::fallback::RouteTable;
-use crate::startup::AppState;
+use crate::service;
+use crate::state::AppState;
 
 pub async fn authenticate(
     req: ServiceRequest,
@@ -26,15 +26,16 @@ pub async fn authenticate(
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     match principal(&req).await {
-        Ok(p) => {
+        Ok((p, session)) => {
             req.extensions_mut().insert(p);
+            req.extensions_mut().insert(session);
             next.call(req).await.map(ServiceResponse::map_into_left_body)
         }
         Err(e) => Ok(req.into_response(e.error_response()).map_into_right_body()),
     }
 }
 
-async fn principal(req: &ServiceRequest) -> Result<Principal, ApiError> {
+async fn principal(req: &ServiceRequest) -> Result<(Principal, Session), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -54,19 +55,10 @@ async fn principal(req: &ServiceRequest) -> Result<Principal, ApiError> {
         .tokens
         .verify(token)
         .map_err(|_| ApiError::unauthorized("invalid_token", "the token is malformed, expired or wrongly signed"))?;
-    db::run(&state.pool, move |conn| load(conn, login_id))
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's login no longer exists"))
-}
-
-/// The role context, read fresh: a changed level or a deleted login counts at once.
-pub fn load(conn: &mut DbConn, login_id: Uuid) -> Result<Option<Principal>, ApiError> {
-    Ok(repo::logins::with_node(conn, login_id)?.map(|(login, node)| Principal {
-        login_id: login.id,
-        username: login.username,
-        actor: match node {
-            None => Actor::SystemAdmin,
-            Some(n) => Actor::Node(n.node_ref()),
-        },
-    }))
+    let (principal, session) = Session::new(state.pool.clone())
+        .run_keeping(move |s| service::identity::principal(s.conn()?, login_id))
+        .await?;
+    let principal =
+        principal.ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's login no longer exists"))?;
+    Ok((principal, session))
 }

@@ -1,0 +1,121 @@
+//! The three membership lists (A1, A6): an account's owners and administrators
+//! (`account_members`, by role) and a device's owners (`device_owners`). One interface for
+//! all three, so the use cases are written once.
+
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::schema::{account_members as am, device_owners as dwn, logins};
+use crate::db::types::uid;
+use crate::db::{DbConn, now};
+use crate::domain::{AccountId, DeviceId, LoginId, Timestamp};
+
+/// One list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListRef {
+    AccountOwners(AccountId),
+    AccountAdministrators(AccountId),
+    DeviceOwners(DeviceId),
+}
+
+pub const OWNER: &str = "owner";
+pub const ADMINISTRATOR: &str = "administrator";
+
+/// A member: login id, username, when it was added.
+#[derive(Clone, Debug, Queryable)]
+pub struct MemberRow {
+    pub login_id: Uuid,
+    pub username: String,
+    pub added_at: Timestamp,
+}
+
+impl ListRef {
+    /// The `role` value of an account list in `account_members`.
+    fn role(self) -> &'static str {
+        match self {
+            ListRef::AccountOwners(_) | ListRef::DeviceOwners(_) => OWNER,
+            ListRef::AccountAdministrators(_) => ADMINISTRATOR,
+        }
+    }
+}
+
+/// Expands `$body` once per table, with `$sel` the rows of the list, `$login` its login
+/// column and `$added` its time column.
+macro_rules! per_list {
+    ($list:expr, |$login:ident, $added:ident, $sel:ident| $body:expr) => {
+        match $list {
+            ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => {
+                let $sel = am::table.filter(am::account_id.eq(a)).filter(am::role.eq($list.role()));
+                let ($login, $added) = (am::login_id, am::created_at);
+                $body
+            }
+            ListRef::DeviceOwners(d) => {
+                let $sel = dwn::table.filter(dwn::device_id.eq(d));
+                let ($login, $added) = (dwn::login_id, dwn::created_at);
+                $body
+            }
+        }
+    };
+}
+
+pub fn contains(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<bool> {
+    per_list!(list, |login_col, _added, sel| diesel::select(exists(sel.filter(login_col.eq(login)))).get_result(conn))
+}
+
+/// One page of a list in login-id order (`limit + 1` rows).
+pub fn page(conn: &mut DbConn, list: ListRef, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<MemberRow>> {
+    let after = after.unwrap_or(Uuid::nil());
+    per_list!(list, |login_col, added, sel| sel
+        .inner_join(logins::table)
+        .filter(login_col.gt(uid(after)))
+        .select((login_col, logins::username, added))
+        .order(login_col.asc())
+        .limit(limit + 1)
+        .load(conn))
+}
+
+/// One member, if on the list.
+pub fn member(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<Option<MemberRow>> {
+    per_list!(list, |login_col, added, sel| sel
+        .inner_join(logins::table)
+        .filter(login_col.eq(login))
+        .select((login_col, logins::username, added))
+        .first(conn)
+        .optional())
+}
+
+/// Puts a login on a list; the member and whether it is new (false when it was there).
+pub fn add(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<(bool, Option<MemberRow>)> {
+    if let Some(m) = member(conn, list, login)? {
+        return Ok((false, Some(m)));
+    }
+    let ts = now();
+    match list {
+        ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => {
+            diesel::insert_into(am::table)
+                .values((am::account_id.eq(a), am::role.eq(list.role()), am::login_id.eq(login), am::created_at.eq(ts)))
+                .execute(conn)?;
+        }
+        ListRef::DeviceOwners(d) => {
+            diesel::insert_into(dwn::table)
+                .values((dwn::device_id.eq(d), dwn::login_id.eq(login), dwn::created_at.eq(ts)))
+                .execute(conn)?;
+        }
+    }
+    Ok((true, member(conn, list, login)?))
+}
+
+/// Takes a login off a list; false when it was not there.
+pub fn remove(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<bool> {
+    let n = match list {
+        ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => diesel::delete(
+            am::table.filter(am::account_id.eq(a)).filter(am::role.eq(list.role())).filter(am::login_id.eq(login)),
+        )
+        .execute(conn)?,
+        ListRef::DeviceOwners(d) => {
+            diesel::delete(dwn::table.filter(dwn::device_id.eq(d)).filter(dwn::login_id.eq(login))).execute(conn)?
+        }
+    };
+    Ok(n > 0)
+}

@@ -1,0 +1,297 @@
+//! Accounts (telephone numbers): created and deleted through the tree (A5), their settings
+//! changed by their owners, administrators and the tree (A2, A3).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::input::{double_option, non_null, set_text};
+use super::{Input, PageRequest, Paged, Session, clean, unique_or};
+use crate::auth::{Principal, password};
+use crate::authz;
+use crate::authz::accounts::AccountFacts;
+use crate::db::repo::accounts::{AccountRecord, AccountWithFacts};
+use crate::db::repo::members::ListRef;
+use crate::db::repo::{Lock, Locked};
+use crate::db::{DbConn, now, repo, write_tx};
+use crate::domain::validate::{Errors, is_email, is_pin};
+use crate::domain::{AccountId, NodeKind, NodeRef, PhoneNumber, Timestamp};
+use crate::error::ApiError;
+
+#[derive(Serialize, ToSchema)]
+pub struct VoicemailView {
+    pub enabled: bool,
+    /// Whether a PIN is set; the PIN itself is write-only.
+    pub pin_set: bool,
+    pub email: Option<String>,
+    /// Attach the recording to the notification e-mail.
+    pub attach_audio: bool,
+}
+
+/// A telephone number of a user.
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    #[schema(value_type = Uuid)]
+    pub id: AccountId,
+    /// The user the account belongs to.
+    pub user_id: Uuid,
+    /// E.164 (`+` and 8–15 digits) or an extension of 2–8 digits.
+    pub number: String,
+    pub display_name: Option<String>,
+    /// The user location, used for emergency calls.
+    pub location: Option<String>,
+    pub voicemail: VoicemailView,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<AccountRecord> for AccountView {
+    fn from(a: AccountRecord) -> AccountView {
+        AccountView {
+            id: a.id,
+            user_id: a.user_id,
+            number: a.number,
+            display_name: a.display_name,
+            location: a.location,
+            voicemail: VoicemailView {
+                enabled: a.vm_enabled,
+                pin_set: a.vm_pin_hash.is_some(),
+                email: a.vm_email,
+                attach_audio: a.vm_attach_audio,
+            },
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// Voicemail settings; every field optional, `null` clears `pin` and `email`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoicemailInput {
+    #[serde(default, deserialize_with = "non_null")]
+    pub enabled: Option<bool>,
+    /// 4–10 digits; write-only, stored hashed.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub pin: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub attach_audio: Option<bool>,
+}
+
+/// Body to create an account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    pub number: String,
+    pub display_name: Option<String>,
+    pub location: Option<String>,
+    pub voicemail: Option<VoicemailInput>,
+}
+
+/// Body of an account `PATCH`; `null` clears `display_name` and `location`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchAccount {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub location: Option<Option<String>>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub voicemail: Option<VoicemailInput>,
+}
+
+fn validate_settings(
+    display_name: Option<&str>,
+    location: Option<&str>,
+    vm: Option<&VoicemailInput>,
+) -> Result<(), ApiError> {
+    let mut errors = Errors::default();
+    if let Some(d) = display_name {
+        errors.text("display_name", d, 200);
+    }
+    if let Some(l) = location {
+        errors.text("location", l, 500);
+    }
+    if let Some(vm) = vm {
+        if let Some(Some(pin)) = &vm.pin
+            && !is_pin(pin)
+        {
+            errors.add("voicemail.pin", "invalid_pin", "a PIN is 4 to 10 digits");
+        }
+        if let Some(Some(email)) = &vm.email
+            && !is_email(email)
+        {
+            errors.add("voicemail.email", "invalid_email", "not an e-mail address");
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.into_vec())) }
+}
+
+/// Voicemail changes with the PIN already hashed: argon2 runs with the connection back in
+/// the pool, not while a transaction holds a lock.
+struct VoicemailChange {
+    enabled: Option<bool>,
+    pin_hash: Option<Option<String>>,
+    email: Option<Option<String>>,
+    attach_audio: Option<bool>,
+}
+
+impl VoicemailChange {
+    fn hash(vm: Option<VoicemailInput>) -> Result<Option<VoicemailChange>, ApiError> {
+        let Some(vm) = vm else { return Ok(None) };
+        let pin_hash = vm.pin.map(|pin| pin.map(|p| password::hash(&p)).transpose()).transpose()?;
+        Ok(Some(VoicemailChange { enabled: vm.enabled, pin_hash, email: vm.email, attach_audio: vm.attach_audio }))
+    }
+
+    fn apply(self, a: &mut AccountRecord) {
+        if let Some(e) = self.enabled {
+            a.vm_enabled = e;
+        }
+        if let Some(h) = self.pin_hash {
+            a.vm_pin_hash = h;
+        }
+        if let Some(email) = self.email {
+            a.vm_email = clean(email);
+        }
+        if let Some(at) = self.attach_audio {
+            a.vm_attach_audio = at;
+        }
+    }
+}
+
+fn facts(a: &AccountWithFacts) -> AccountFacts<'_> {
+    AccountFacts {
+        user: &a.user,
+        caller_is_owner: a.caller_is_owner,
+        caller_is_administrator: a.caller_is_administrator,
+    }
+}
+
+fn load(conn: &mut DbConn, caller: &Principal, id: AccountId) -> Result<AccountWithFacts, ApiError> {
+    repo::accounts::find_with_facts(conn, id, caller.login_id)?.ok_or(ApiError::NotFound)
+}
+
+/// The User an account is created for, if the caller may create one there (A5).
+fn creatable_for(conn: &mut DbConn, caller: &Principal, user_id: Uuid) -> Result<NodeRef, ApiError> {
+    let user = repo::nodes::find_ref_kind(conn, user_id, NodeKind::User)?.ok_or(ApiError::NotFound)?;
+    authz::accounts::can_create(&caller.actor, &user).check()?;
+    Ok(user)
+}
+
+/// Creates a telephone number for a user, through the tree only (A5). The user's login
+/// starts on its owners list (A4).
+pub fn create(
+    db: &mut Session,
+    caller: &Principal,
+    user_id: Uuid,
+    body: Input<CreateAccount>,
+) -> Result<AccountView, ApiError> {
+    creatable_for(db.conn()?, caller, user_id)?;
+    let body = body.parse()?;
+    let number = PhoneNumber::parse(&body.number).ok_or_else(|| {
+        ApiError::field(
+            "number",
+            "invalid_number",
+            "a number is E.164 (+ and 8 to 15 digits) or an extension of 2 to 8 digits",
+        )
+    })?;
+    validate_settings(body.display_name.as_deref(), body.location.as_deref(), body.voicemail.as_ref())?;
+    let mut account = repo::accounts::new_record(user_id, number.to_string());
+    account.display_name = clean(body.display_name);
+    account.location = clean(body.location);
+    if body.voicemail.as_ref().is_some_and(|vm| matches!(vm.pin, Some(Some(_)))) {
+        db.release();
+    }
+    if let Some(vm) = VoicemailChange::hash(body.voicemail)? {
+        vm.apply(&mut account);
+    }
+    write_tx(db.conn()?, |conn| {
+        repo::lock(conn, Locked::Nodes, user_id, Lock::Share)?;
+        let user = creatable_for(conn, caller, user_id)?;
+        repo::accounts::insert(conn, &account).map_err(|e| {
+            unique_or(e, || {
+                ApiError::conflict("number_in_use", format!("the number {} is already in use", account.number))
+            })
+        })?;
+        let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
+        repo::members::add(conn, ListRef::AccountOwners(account.id), login)?;
+        Ok(AccountView::from(account))
+    })
+}
+
+/// A user's accounts (the user itself and its ancestors, N2).
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Principal,
+    user_id: Uuid,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<Paged<AccountView>, ApiError> {
+    let user = repo::nodes::find_ref_kind(conn, user_id, NodeKind::User)?.ok_or(ApiError::NotFound)?;
+    authz::accounts::can_list(&caller.actor, &user).check()?;
+    let page = PageRequest::parse(limit, cursor)?;
+    let rows = repo::accounts::list_for_user(conn, user_id, page.after, page.limit)?;
+    Ok(Paged::from_rows(rows, page, |r| r.id.0).map(AccountView::from))
+}
+
+/// One account (owners, administrators, the tree, and its own user: A2, A3, A5).
+pub fn get(conn: &mut DbConn, caller: &Principal, id: AccountId) -> Result<AccountView, ApiError> {
+    let a = load(conn, caller, id)?;
+    authz::accounts::can_read(&caller.actor, &facts(&a)).check()?;
+    Ok(AccountView::from(a.account))
+}
+
+/// Changes an account's settings (administrators, owners, the tree: A2, A3, A5).
+pub fn update(
+    db: &mut Session,
+    caller: &Principal,
+    id: AccountId,
+    body: Input<PatchAccount>,
+) -> Result<AccountView, ApiError> {
+    let a = load(db.conn()?, caller, id)?;
+    authz::accounts::can_change_settings(&caller.actor, &facts(&a)).check()?;
+    let body = body.parse()?;
+    validate_settings(set_text(&body.display_name), set_text(&body.location), body.voicemail.as_ref())?;
+    if body.voicemail.as_ref().is_some_and(|vm| matches!(vm.pin, Some(Some(_)))) {
+        db.release();
+    }
+    let voicemail = VoicemailChange::hash(body.voicemail)?;
+    write_tx(db.conn()?, |conn| {
+        repo::lock(conn, Locked::Accounts, id.0, Lock::Update)?;
+        let l = load(conn, caller, id)?;
+        authz::accounts::can_change_settings(&caller.actor, &facts(&l)).check()?;
+        let mut a = l.account;
+        if let Some(d) = body.display_name {
+            a.display_name = clean(d);
+        }
+        if let Some(loc) = body.location {
+            a.location = clean(loc);
+        }
+        if let Some(vm) = voicemail {
+            vm.apply(&mut a);
+        }
+        a.updated_at = now();
+        repo::accounts::update(conn, &a)?;
+        Ok(AccountView::from(a))
+    })
+}
+
+/// Deletes an account, through the tree only (A5); 409 `account_in_use` while it is on a
+/// device line.
+pub fn delete(conn: &mut DbConn, caller: &Principal, id: AccountId) -> Result<(), ApiError> {
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Accounts, id.0, Lock::Update)?;
+        let a = load(conn, caller, id)?;
+        let on_a_line = repo::accounts::on_a_line(conn, id)?;
+        authz::accounts::can_delete(&caller.actor, &facts(&a), on_a_line).check()?;
+        Ok(repo::accounts::delete(conn, id)?)
+    })
+}

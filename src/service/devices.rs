@@ -1,0 +1,544 @@
+//! SIP devices (D0–D9) and their lines (A6, D7).
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::input::{double_option, non_null, set_text};
+use super::{Input, PageRequest, Paged, clean, unique_or};
+use crate::auth::Principal;
+use crate::authz;
+use crate::authz::Refusal;
+use crate::authz::accounts::AccountFacts;
+use crate::authz::devices::{Change, DeviceFacts, Placement, ProvisioningFields, SettingsFields};
+use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line};
+use crate::db::repo::members::ListRef;
+use crate::db::repo::{Lock, Locked};
+use crate::db::{DbConn, now, repo, write_tx};
+use crate::domain::validate::{Errors, is_text};
+use crate::domain::{AccountId, Actor, DeviceId, MacAddress, NodeKind, NodeLink, NodeRef, Timestamp, assignment_fits};
+use crate::error::ApiError;
+
+/// The message waiting light.
+#[derive(Serialize, ToSchema)]
+pub struct Mwi {
+    pub enabled: bool,
+    /// The line account whose voicemail lights it; one of the device's lines.
+    #[schema(value_type = Option<Uuid>)]
+    pub account_id: Option<AccountId>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeviceSettings {
+    pub missed_calls: bool,
+    pub mwi: Mwi,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LineView {
+    #[schema(value_type = Uuid)]
+    pub account_id: AccountId,
+    pub number: String,
+    /// 1..N, unique per device.
+    pub position: i32,
+}
+
+/// A SIP device.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceView {
+    #[schema(value_type = Uuid)]
+    pub id: DeviceId,
+    /// 12 lowercase hex digits (D9).
+    pub mac_address: String,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub label: Option<String>,
+    /// Where the device was added.
+    pub context: NodeLink,
+    pub assigned_to: Option<NodeLink>,
+    pub settings: DeviceSettings,
+    pub lines: Vec<LineView>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl DeviceView {
+    fn new(d: DeviceRecord, context: NodeKind, assignee: Option<NodeKind>, lines: Vec<Line>) -> DeviceView {
+        DeviceView {
+            id: d.id,
+            mac_address: d.mac_address,
+            vendor: d.vendor,
+            model: d.model,
+            label: d.label,
+            context: NodeLink { kind: context, id: d.context_id },
+            assigned_to: d.assigned_to_id.zip(assignee).map(|(id, kind)| NodeLink { kind, id }),
+            settings: DeviceSettings {
+                missed_calls: d.missed_calls,
+                mwi: Mwi { enabled: d.mwi_enabled, account_id: d.mwi_account_id },
+            },
+            lines: lines
+                .into_iter()
+                .map(|l| LineView { account_id: l.account_id, number: l.number, position: l.position })
+                .collect(),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MwiInput {
+    #[serde(default, deserialize_with = "non_null")]
+    pub enabled: Option<bool>,
+    /// An account on one of the device's lines, or null.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub account_id: Option<Option<AccountId>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    #[serde(default, deserialize_with = "non_null")]
+    pub missed_calls: Option<bool>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub mwi: Option<MwiInput>,
+}
+
+/// Body to add a device.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDevice {
+    /// `00:04:F2:AB:CD:EF`, `00-04-f2-ab-cd-ef`, `0004.f2ab.cdef` or `0004f2abcdef`.
+    pub mac_address: String,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub label: Option<String>,
+    /// An organization or user below the context (or the context user itself).
+    pub assigned_to: Option<NodeLink>,
+    pub settings: Option<SettingsInput>,
+}
+
+/// Body of a device `PATCH`: every field optional; `null` clears `vendor`, `model`,
+/// `label` and `assigned_to`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchDevice {
+    #[serde(default, deserialize_with = "non_null")]
+    pub mac_address: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub vendor: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub model: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub label: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NodeLink>)]
+    pub assigned_to: Option<Option<NodeLink>>,
+    #[serde(default, deserialize_with = "non_null")]
+    pub settings: Option<SettingsInput>,
+}
+
+/// Filters of a device listing, with the page parameters, as the query string gives them.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeviceQuery {
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Any accepted MAC form.
+    pub mac_address: Option<String>,
+    /// A node id: devices assigned to it.
+    pub assigned_to: Option<String>,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    #[schema(value_type = Uuid)]
+    pub account_id: AccountId,
+    /// 1..N+1; defaults to the end. Lines at or after it move down one.
+    pub position: Option<i32>,
+}
+
+fn parse_mac(field: &str, raw: &str) -> Result<MacAddress, ApiError> {
+    MacAddress::parse(raw).ok_or_else(|| {
+        ApiError::field(
+            field,
+            "invalid_mac",
+            "a MAC address is 00:04:F2:AB:CD:EF, 00-04-f2-ab-cd-ef, 0004.f2ab.cdef or 0004f2abcdef (rule D9)",
+        )
+    })
+}
+
+fn check_texts(vendor: Option<&str>, model: Option<&str>, label: Option<&str>) -> Result<(), ApiError> {
+    let mut errors = Errors::default();
+    for (field, value, max) in [("vendor", vendor, 100), ("model", model, 100), ("label", label, 200)] {
+        if let Some(v) = value {
+            errors.text(field, v, max);
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.into_vec())) }
+}
+
+/// An assignee must exist, be of the named kind and fit below the context (or D7 refuses
+/// first, for a User in its own context).
+fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &NodeLink) -> Result<NodeRef, ApiError> {
+    let invalid = || {
+        ApiError::field(
+            "assigned_to",
+            "invalid_assignee",
+            "assigned_to must be an organization or user below the device's context, or the context user itself",
+        )
+    };
+    let node = repo::nodes::find_ref(conn, link.id)?;
+    match node {
+        Some(n) if n.kind == link.kind && assignment_fits(context, &n) => Ok(n),
+        _ => {
+            authz::devices::can_assign_outside_context(actor, context).check()?;
+            Err(invalid())
+        }
+    }
+}
+
+fn facts<'a>(l: &'a DeviceWithFacts) -> DeviceFacts<'a> {
+    DeviceFacts { context: &l.context, assigned_to: l.assignee.as_ref(), caller_is_owner: l.caller_is_owner }
+}
+
+/// A device and its facts, if it exists (else 404).
+fn load(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
+    repo::devices::find_with_facts(conn, id, caller.login_id)?.ok_or(ApiError::NotFound)
+}
+
+/// A device the caller may read (else 404 or D1), with its facts.
+pub(super) fn load_readable(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
+    let l = load(conn, caller, id)?;
+    authz::devices::can_read(&caller.actor, &facts(&l)).check()?;
+    Ok(l)
+}
+
+/// A device whose lines and owners the caller may change (A6, D8).
+pub(super) fn load_manageable(
+    conn: &mut DbConn,
+    caller: &Principal,
+    id: DeviceId,
+) -> Result<DeviceWithFacts, ApiError> {
+    let l = load(conn, caller, id)?;
+    authz::devices::can_manage(&caller.actor, &facts(&l), &standing(&l)).check()?;
+    Ok(l)
+}
+
+/// The device's placement as it stands, for D8 decisions that do not move it (D4's
+/// "must be assigned" clause does not apply to a device that is already there).
+fn standing(l: &DeviceWithFacts) -> Placement<'_> {
+    Placement { context: &l.context, assignee: l.assignee.as_ref(), modify_below_context: false }
+}
+
+/// The placement a device would have, with D4's fact looked up only when it matters.
+fn placement<'a>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    context: &'a NodeRef,
+    assignee: Option<&'a NodeRef>,
+) -> Result<Placement<'a>, ApiError> {
+    let modify_below_context = if authz::devices::needs_modify_below(actor, context, assignee) {
+        repo::nodes::modify_below(conn, context)?
+    } else {
+        false
+    };
+    Ok(Placement { context, assignee, modify_below_context })
+}
+
+fn view_of(conn: &mut DbConn, l: DeviceWithFacts) -> Result<DeviceView, ApiError> {
+    let lines = repo::devices::lines_of(conn, l.device.id)?;
+    Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines))
+}
+
+/// `settings.mwi.account_id` must name one of the device's lines.
+fn check_mwi(lines: &[Line], account_id: Option<AccountId>) -> Result<(), ApiError> {
+    match account_id {
+        Some(a) if !lines.iter().any(|l| l.account_id == a) => Err(ApiError::field(
+            "settings.mwi.account_id",
+            "mwi_not_a_line",
+            "the MWI account must be one of the device's lines",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn apply_settings(d: &mut DeviceRecord, s: Option<SettingsInput>) {
+    let Some(s) = s else { return };
+    if let Some(m) = s.missed_calls {
+        d.missed_calls = m;
+    }
+    if let Some(mwi) = s.mwi {
+        if let Some(e) = mwi.enabled {
+            d.mwi_enabled = e;
+        }
+        if let Some(a) = mwi.account_id {
+            d.mwi_account_id = a;
+        }
+    }
+}
+
+fn fields(d: &DeviceRecord) -> (ProvisioningFields<'_>, SettingsFields) {
+    (
+        ProvisioningFields {
+            mac_address: &d.mac_address,
+            vendor: d.vendor.as_deref(),
+            model: d.model.as_deref(),
+            label: d.label.as_deref(),
+            assigned_to: d.assigned_to_id,
+        },
+        SettingsFields { missed_calls: d.missed_calls, mwi_enabled: d.mwi_enabled, mwi_account: d.mwi_account_id },
+    )
+}
+
+fn mac_in_use(e: diesel::result::Error) -> ApiError {
+    unique_or(e, || ApiError::Denied(Refusal::MacInUse))
+}
+
+/// Adds a device in the context of `context` (D0–D7, D9, A4).
+pub fn add(
+    conn: &mut DbConn,
+    caller: &Principal,
+    context: (Uuid, NodeKind),
+    body: Input<CreateDevice>,
+) -> Result<DeviceView, ApiError> {
+    let actor = &caller.actor;
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Nodes, context.0, Lock::Share)?;
+        let ctx = repo::nodes::find_ref_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
+        authz::nodes::can_read(actor, &ctx).check()?;
+        authz::devices::can_add_in(actor, &ctx).check()?;
+        let body = body.parse()?;
+        let mac = parse_mac("mac_address", &body.mac_address)?;
+        check_texts(body.vendor.as_deref(), body.model.as_deref(), body.label.as_deref())?;
+        let assignee = match &body.assigned_to {
+            Some(link) => {
+                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
+                Some(resolve_assignee(conn, actor, &ctx, link)?)
+            }
+            None => None,
+        };
+        let place = placement(conn, actor, &ctx, assignee.as_ref())?;
+        authz::devices::can_add(actor, &place).check()?;
+        let ts = now();
+        let mut device = DeviceRecord {
+            id: DeviceId(Uuid::now_v7()),
+            mac_address: mac.to_string(),
+            vendor: clean(body.vendor),
+            model: clean(body.model),
+            label: clean(body.label),
+            context_id: ctx.id,
+            assigned_to_id: assignee.as_ref().map(|a| a.id),
+            missed_calls: true,
+            mwi_enabled: false,
+            mwi_account_id: None,
+            created_at: ts,
+            updated_at: ts,
+        };
+        apply_settings(&mut device, body.settings);
+        check_mwi(&[], device.mwi_account_id)?;
+        repo::devices::insert(conn, &device).map_err(mac_in_use)?;
+        if let Some(user) = authz::devices::first_owner(assignee.as_ref()) {
+            let login = repo::logins::id_of_node(conn, user)?;
+            repo::members::add(conn, ListRef::DeviceOwners(device.id), login)?;
+        }
+        Ok(DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![]))
+    })
+}
+
+/// The devices of a context and below (D2), filtered, one page.
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Principal,
+    context: (Uuid, NodeKind),
+    q: DeviceQuery,
+) -> Result<Paged<DeviceView>, ApiError> {
+    let ctx = repo::nodes::find_ref_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
+    authz::devices::can_list(&caller.actor, &ctx).check()?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    if [&q.vendor, &q.model].into_iter().flatten().any(|v| !is_text(v)) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "vendor and model filters must not contain control characters",
+        ));
+    }
+    let filters = Filters {
+        mac_address: q.mac_address.as_deref().map(|m| parse_mac("mac_address", m)).transpose()?.map(|m| m.to_string()),
+        assigned_to: q
+            .assigned_to
+            .as_deref()
+            .map(|a| {
+                Uuid::parse_str(a).map_err(|_| ApiError::bad_request("invalid_query", "assigned_to must be a node id"))
+            })
+            .transpose()?,
+        vendor: q.vendor,
+        model: q.model,
+    };
+    let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
+    let rows = repo::devices::list(conn, &ctx, include_assigned, &filters, page.after, page.limit)?;
+    let paged = Paged::from_rows(rows, page, |(d, _, _)| d.id.0);
+    let ids: Vec<DeviceId> = paged.items.iter().map(|(d, _, _)| d.id).collect();
+    let mut lines = repo::devices::lines(conn, &ids)?;
+    Ok(paged.map(|(d, ctx_kind, assignee_kind)| {
+        let l = lines.remove(&d.id).unwrap_or_default();
+        DeviceView::new(d, ctx_kind, assignee_kind, l)
+    }))
+}
+
+/// One device (D2; device owners too, A6): one query for the device and its facts, one for
+/// its lines.
+pub fn get(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceView, ApiError> {
+    let l = load_readable(conn, caller, id)?;
+    view_of(conn, l)
+}
+
+/// Changes a device: provisioning fields need the rights of adding it with the new
+/// assignee (D8); settings also suit device owners (A6); unchanged values are no change.
+pub fn update(
+    conn: &mut DbConn,
+    caller: &Principal,
+    id: DeviceId,
+    body: Input<PatchDevice>,
+) -> Result<DeviceView, ApiError> {
+    let actor = &caller.actor;
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
+        let l = load(conn, caller, id)?;
+        authz::devices::can_read(actor, &facts(&l)).check()?;
+        let body = body.parse()?;
+        // What the body asks, values as sent: an unparsable MAC is a change like any other.
+        let mut asked = l.device.clone();
+        if let Some(raw) = &body.mac_address {
+            asked.mac_address = MacAddress::parse(raw).map_or_else(|| raw.clone(), |m| m.to_string());
+        }
+        for (field, value) in
+            [(&mut asked.vendor, &body.vendor), (&mut asked.model, &body.model), (&mut asked.label, &body.label)]
+        {
+            if let Some(v) = value {
+                *field = clean(v.clone());
+            }
+        }
+        match &body.assigned_to {
+            None => {}
+            Some(None) => asked.assigned_to_id = None,
+            Some(Some(link)) => asked.assigned_to_id = Some(link.id),
+        }
+        apply_settings(&mut asked, body.settings);
+        let change = Change::between(fields(&l.device), fields(&asked));
+        authz::devices::can_change_at_all(actor, &facts(&l), change).check()?;
+        // The values.
+        if let Some(raw) = &body.mac_address {
+            parse_mac("mac_address", raw)?;
+        }
+        check_texts(set_text(&body.vendor), set_text(&body.model), set_text(&body.label))?;
+        let assignee = match &body.assigned_to {
+            None => l.assignee.clone(),
+            Some(None) => None,
+            Some(Some(link))
+                if Some(link.id) == l.device.assigned_to_id
+                    && Some(link.kind) == l.assignee.as_ref().map(|a| a.kind) =>
+            {
+                l.assignee.clone()
+            }
+            Some(Some(link)) => {
+                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
+                Some(resolve_assignee(conn, actor, &l.context, link)?)
+            }
+        };
+        let lines = repo::devices::lines_of(conn, id)?;
+        check_mwi(&lines, asked.mwi_account_id)?;
+        // The rules that depend on them.
+        let place = placement(conn, actor, &l.context, assignee.as_ref())?;
+        authz::devices::can_change(actor, &facts(&l), change, &place).check()?;
+        let assignee_kind = assignee.as_ref().map(|a| a.kind);
+        if change.provisioning || change.settings {
+            asked.updated_at = now();
+            repo::devices::update(conn, &asked).map_err(mac_in_use)?;
+        }
+        Ok(DeviceView::new(asked, l.context.kind, assignee_kind, lines))
+    })
+}
+
+/// Deletes a device: the rights of adding it where it is (D8).
+pub fn delete(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<(), ApiError> {
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
+        let l = load(conn, caller, id)?;
+        authz::devices::can_delete(&caller.actor, &facts(&l), &standing(&l)).check()?;
+        Ok(repo::devices::delete(conn, id)?)
+    })
+}
+
+/// Puts an account on the device (A6: device owners or provisioners, and only numbers the
+/// caller manages; D7).
+pub fn add_line(
+    conn: &mut DbConn,
+    caller: &Principal,
+    id: DeviceId,
+    body: Input<LineInput>,
+) -> Result<DeviceView, ApiError> {
+    let actor = &caller.actor;
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
+        let mut l = load_manageable(conn, caller, id)?;
+        let body = body.parse()?;
+        repo::lock(conn, Locked::Accounts, body.account_id.0, Lock::Share)?;
+        let account =
+            repo::accounts::find_with_facts(conn, body.account_id, caller.login_id)?.ok_or(ApiError::NotFound)?;
+        let account_facts = AccountFacts {
+            user: &account.user,
+            caller_is_owner: account.caller_is_owner,
+            caller_is_administrator: account.caller_is_administrator,
+        };
+        authz::accounts::can_put_on_line(actor, &account_facts).check()?;
+        authz::devices::can_use_account_on_line(actor, &facts(&l), &account.user).check()?;
+        let mut lines = repo::devices::lines_of(conn, id)?;
+        if lines.iter().any(|line| line.account_id == body.account_id) {
+            return Err(ApiError::conflict("line_conflict", "that account is already on this device"));
+        }
+        let end = i32::try_from(lines.len()).unwrap_or(i32::MAX).saturating_add(1);
+        let position = body.position.unwrap_or(end);
+        if !(1..=end).contains(&position) {
+            return Err(ApiError::field("position", "invalid_position", format!("position must be from 1 to {end}")));
+        }
+        repo::devices::shift_from(conn, id, position)?;
+        repo::devices::add_line(conn, id, body.account_id, position).map_err(|e| {
+            unique_or(e, || ApiError::conflict("line_conflict", "that account or position is already on this device"))
+        })?;
+        l.device.updated_at = repo::devices::touch(conn, id)?;
+        for line in lines.iter_mut().filter(|line| line.position >= position) {
+            line.position += 1;
+        }
+        let at = usize::try_from(position - 1).unwrap_or(0).min(lines.len());
+        lines.insert(at, Line { account_id: body.account_id, number: account.account.number, position });
+        Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines))
+    })
+}
+
+/// Takes an account off the device; an MWI pointing at it is cleared and the remaining
+/// lines are renumbered 1..N.
+pub fn remove_line(conn: &mut DbConn, caller: &Principal, id: DeviceId, account_id: AccountId) -> Result<(), ApiError> {
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
+        load_manageable(conn, caller, id)?;
+        if !repo::devices::remove_line(conn, id, account_id)? {
+            return Err(ApiError::NotFound);
+        }
+        repo::devices::clear_mwi(conn, id, account_id)?;
+        repo::devices::compact(conn, id)?;
+        repo::devices::touch(conn, id)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,135 @@
+//! A request body whose JSON syntax has been checked but whose values have not: use cases
+//! decide the caller's rights first and only then [`Input::parse`] it, so a caller refused
+//! whatever it sends learns nothing from a 422 about its values.
+
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::validate::FieldError;
+use crate::error::ApiError;
+
+/// A JSON body not yet turned into `T`.
+#[derive(Debug)]
+pub struct Input<T> {
+    value: serde_json::Value,
+    _of: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Input<T> {
+    /// Checks JSON syntax only (400 when malformed): the whole body is checked, so trailing
+    /// garbage is 400 whatever the object holds.
+    pub fn from_slice(bytes: &[u8]) -> Result<Input<T>, ApiError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request("malformed_json", "the request body is empty; send a JSON object"));
+        }
+        let value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON: {e}")))?;
+        Ok(Input::from_value(value))
+    }
+
+    pub fn from_value(value: serde_json::Value) -> Input<T> {
+        Input { value, _of: PhantomData }
+    }
+
+    /// The values as `T`: a wrong type, an unknown or a missing field is 422 naming the
+    /// field, and the message never echoes the rejected value (a mistyped password or PIN
+    /// must not come back in the response).
+    pub fn parse(self) -> Result<T, ApiError> {
+        serde_path_to_error::deserialize(self.value).map_err(|e| {
+            let path = e.path().to_string();
+            let msg = scrub(&e.into_inner().to_string());
+            let field = if path == "." || path.is_empty() { backticked(&msg).unwrap_or("body".into()) } else { path };
+            let code = if msg.starts_with("unknown field") {
+                "unknown_field"
+            } else if msg.starts_with("missing field") {
+                "missing_field"
+            } else {
+                "invalid_value"
+            };
+            ApiError::invalid(vec![FieldError { field, code: code.into(), message: msg }])
+        })
+    }
+}
+
+/// Deserialises an optional field that may be absent but not null: `{"name": null}` in a
+/// PATCH is a mistake to report (422), not a silent no-op.
+pub fn non_null<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(de).map(Some)
+}
+
+/// Deserialises a field that may be absent (`None`), null (`Some(None)`) or a value.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// The text a nullable PATCH field sets, for validation: none when absent or null.
+pub fn set_text(v: &Option<Option<String>>) -> Option<&str> {
+    v.as_ref().and_then(|x| x.as_deref())
+}
+
+/// serde's messages quote the rejected value ("invalid type: integer `4928`, …"); only what
+/// was expected is kept. Unknown and missing field messages name fields, never values.
+fn scrub(msg: &str) -> String {
+    if msg.starts_with("unknown field") || msg.starts_with("missing field") {
+        return msg.to_owned();
+    }
+    match msg.find("expected") {
+        Some(i) => format!("invalid value: {}", &msg[i..]),
+        None => "invalid value".to_owned(),
+    }
+}
+
+fn backticked(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(msg[start..start + len].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "fields exist to be parsed")]
+    struct Body {
+        name: String,
+        n: Option<i32>,
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Body, ApiError> {
+        Input::<Body>::from_slice(bytes)?.parse()
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_value_errors_are_422_with_the_field() {
+        assert!(matches!(parse(b"{\"name\": "), Err(ApiError::BadRequest { .. })));
+        assert!(matches!(parse(b"{\"name\":\"x\"} trailing"), Err(ApiError::BadRequest { .. })));
+        match parse(b"{\"name\":\"x\",\"nme\":1}") {
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "nme"),
+            other => panic!("{other:?}"),
+        }
+        match parse(b"{}") {
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "name"),
+            other => panic!("{other:?}"),
+        }
+        match parse(b"{\"name\":\"x\",\"n\":\"seven\"}") {
+            Err(ApiError::Validation(errors)) => {
+                assert_eq!(errors[0].field, "n");
+                assert!(!errors[0].message.contains("seven"), "the rejected value is echoed: {}", errors[0].message);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(b"{} trailing"), Err(ApiError::BadRequest { .. })));
+    }
+}

@@ -1,0 +1,305 @@
+//! Service providers, organizations and users: the tenant tree (N1–N5, P1–P4).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Input, PageRequest, Paged, Session, unique_or};
+use crate::auth::{Principal, password};
+use crate::authz;
+use crate::authz::nodes::ProviderScope;
+use crate::db::repo::nodes::{NewNode, NodeRecord};
+use crate::db::repo::{Lock, Locked};
+use crate::db::{DbConn, repo, write_tx};
+use crate::domain::validate::Errors;
+use crate::domain::{Level, NodeKind, NodeRef, Timestamp};
+use crate::error::ApiError;
+
+/// A node's login.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerView {
+    pub username: String,
+}
+
+/// A service provider, organization or user.
+#[derive(Serialize, ToSchema)]
+pub struct NodeView {
+    pub id: Uuid,
+    /// `service_provider`, `organization` or `user`.
+    #[serde(rename = "type")]
+    pub kind: NodeKind,
+    pub name: String,
+    /// "Allow to provision devices".
+    pub device_provisioning: Level,
+    /// The parent node's id (null for a service provider).
+    pub parent_id: Option<Uuid>,
+    /// The service provider above (organizations and users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_provider_id: Option<Uuid>,
+    /// The organization above (users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<Uuid>,
+    /// The node's login (service providers and organizations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<OwnerView>,
+    /// The user's login name (users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<NodeRecord> for NodeView {
+    fn from(r: NodeRecord) -> NodeView {
+        let (owner, username) = match r.kind {
+            NodeKind::User => (None, Some(r.username)),
+            _ => (Some(OwnerView { username: r.username }), None),
+        };
+        NodeView {
+            id: r.id,
+            kind: r.kind,
+            name: r.name,
+            device_provisioning: r.level,
+            parent_id: r.parent_id,
+            service_provider_id: (r.kind != NodeKind::ServiceProvider).then_some(r.sp_id),
+            organization_id: if r.kind == NodeKind::User { r.org_id } else { None },
+            owner,
+            username,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Login credentials of a new node.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// 3–64 characters of `a-z 0-9 . _ -`, unique system-wide.
+    pub username: String,
+    /// At least 12 characters. Write-only.
+    pub password: String,
+}
+
+/// Body to create a service provider or an organization.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// 1–200 characters.
+    pub name: String,
+    /// Defaults to `none` (P4). Set only by the parent's owner or a system admin (P1), at
+    /// most the parent's own level (P2).
+    pub device_provisioning: Option<Level>,
+    pub owner: Credentials,
+}
+
+/// Body to create a user.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub name: String,
+    pub username: String,
+    pub password: String,
+    pub device_provisioning: Option<Level>,
+}
+
+/// Body of a node `PATCH`: every field optional.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchNode {
+    #[serde(default, deserialize_with = "crate::service::input::non_null")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::service::input::non_null")]
+    pub device_provisioning: Option<Level>,
+}
+
+/// What creating a node asks for, whichever body it came in.
+struct NewNodeInput {
+    name: String,
+    level: Option<Level>,
+    username: String,
+    password: String,
+}
+
+/// The parent a node is created under, if the caller may read it (else 404, N5).
+fn parent_of(conn: &mut DbConn, parent: Option<(Uuid, NodeKind)>) -> Result<Option<NodeRef>, ApiError> {
+    match parent {
+        Some((id, kind)) => Ok(Some(repo::nodes::find_ref_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?)),
+        None => Ok(None),
+    }
+}
+
+/// Creates a service provider (under no parent) or an organization (under an SP).
+pub fn create_tenant(
+    db: &mut Session,
+    caller: &Principal,
+    kind: NodeKind,
+    parent: Option<(Uuid, NodeKind)>,
+    body: Input<CreateTenant>,
+) -> Result<NodeView, ApiError> {
+    create(db, caller, kind, parent, ("owner.username", "owner.password"), move || {
+        let b = body.parse()?;
+        Ok(NewNodeInput {
+            name: b.name,
+            level: b.device_provisioning,
+            username: b.owner.username,
+            password: b.owner.password,
+        })
+    })
+}
+
+/// Creates a user under an organization.
+pub fn create_user(
+    db: &mut Session,
+    caller: &Principal,
+    org: Uuid,
+    body: Input<CreateUser>,
+) -> Result<NodeView, ApiError> {
+    create(db, caller, NodeKind::User, Some((org, NodeKind::Organization)), ("username", "password"), move || {
+        let b = body.parse()?;
+        Ok(NewNodeInput { name: b.name, level: b.device_provisioning, username: b.username, password: b.password })
+    })
+}
+
+/// N1 and P1/P2 on create. Rights first (the parent, and whether the caller may create
+/// here at all), then the values, then the level the values ask for; the password is
+/// hashed only for a request that will be written, with the connection back in the pool,
+/// and the rules are asked again in the write transaction.
+fn create(
+    db: &mut Session,
+    caller: &Principal,
+    kind: NodeKind,
+    parent: Option<(Uuid, NodeKind)>,
+    (user_field, pass_field): (&str, &str),
+    parse: impl FnOnce() -> Result<NewNodeInput, ApiError>,
+) -> Result<NodeView, ApiError> {
+    let parent_ref = parent_of(db.conn()?, parent)?;
+    authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), None).check()?;
+    let input = parse()?;
+    let mut errors = Errors::default();
+    errors.name("name", &input.name);
+    errors.username(user_field, &input.username);
+    errors.password(pass_field, &input.password);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors.into_vec()));
+    }
+    authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), input.level).check()?;
+    db.release();
+    let hash = password::hash(&input.password)?;
+    write_tx(db.conn()?, |conn| {
+        if let Some((id, _)) = parent {
+            repo::lock(conn, Locked::Nodes, id, Lock::Share)?;
+        }
+        let parent_ref = parent_of(conn, parent)?;
+        authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), input.level).check()?;
+        let id = Uuid::now_v7();
+        let (sp_id, org_id) = repo::nodes::ancestry(id, kind, parent_ref.as_ref())
+            .ok_or_else(|| ApiError::internal("a non-SP node needs a parent"))?;
+        let level = authz::nodes::initial_level(input.level);
+        let name = input.name.trim();
+        let new = NewNode { id, kind, name, parent: parent_ref.as_ref(), level };
+        let ts = repo::nodes::insert(conn, &new, sp_id, org_id)?;
+        repo::logins::insert(conn, &input.username, &hash, Some(id)).map_err(|e| {
+            unique_or(e, || {
+                ApiError::conflict("username_taken", format!("the username {:?} is already taken", input.username))
+            })
+        })?;
+        Ok(NodeView::from(NodeRecord {
+            id,
+            kind,
+            name: name.to_owned(),
+            parent_id: parent_ref.as_ref().map(|p| p.id),
+            sp_id,
+            org_id,
+            level,
+            username: input.username.clone(),
+            created_at: ts,
+            updated_at: ts,
+        }))
+    })
+}
+
+/// A node of a kind that the caller may read (else 404, N5).
+fn readable(conn: &mut DbConn, caller: &Principal, id: Uuid, kind: NodeKind) -> Result<NodeRecord, ApiError> {
+    let node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
+    authz::nodes::can_read(&caller.actor, &node.node_ref()).check()?;
+    Ok(node)
+}
+
+pub fn get(conn: &mut DbConn, caller: &Principal, id: Uuid, kind: NodeKind) -> Result<NodeView, ApiError> {
+    readable(conn, caller, id, kind).map(NodeView::from)
+}
+
+/// The nodes of `kind` under a parent the caller may read, or (no parent) the service
+/// providers it may read.
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Principal,
+    kind: NodeKind,
+    parent: Option<(Uuid, NodeKind)>,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<Paged<NodeView>, ApiError> {
+    if let Some((pid, pkind)) = parent {
+        let p = repo::nodes::find_ref_kind(conn, pid, pkind)?.ok_or(ApiError::NotFound)?;
+        authz::nodes::can_read(&caller.actor, &p).check()?;
+    }
+    let page = PageRequest::parse(limit, cursor)?;
+    let rows = match parent {
+        Some((pid, _)) => repo::nodes::list(conn, kind, Some(pid), page.after, page.limit)?,
+        None => match authz::nodes::readable_providers(&caller.actor) {
+            ProviderScope::All => repo::nodes::list(conn, kind, None, page.after, page.limit)?,
+            ProviderScope::Own(id) if page.after.is_none_or(|a| a < id) => {
+                repo::nodes::find(conn, id)?.into_iter().collect()
+            }
+            ProviderScope::Own(_) | ProviderScope::None => vec![],
+        },
+    };
+    Ok(Paged::from_rows(rows, page, |r| r.id).map(NodeView::from))
+}
+
+/// N3 (name) and P1/P2 (level): the node must be readable first, then the values, then
+/// the level rules.
+pub fn update(
+    conn: &mut DbConn,
+    caller: &Principal,
+    id: Uuid,
+    kind: NodeKind,
+    body: Input<PatchNode>,
+) -> Result<NodeView, ApiError> {
+    write_tx(conn, |conn| {
+        let mut node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
+        authz::nodes::can_update(&caller.actor, &node.node_ref(), None).check()?;
+        let body = body.parse()?;
+        let mut errors = Errors::default();
+        if let Some(name) = &body.name {
+            errors.name("name", name);
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors.into_vec()));
+        }
+        authz::nodes::can_update(&caller.actor, &node.node_ref(), body.device_provisioning).check()?;
+        let name = body.name.as_deref().map(str::trim);
+        node.updated_at = repo::nodes::update(conn, id, name, body.device_provisioning)?;
+        if let Some(n) = name {
+            n.clone_into(&mut node.name);
+        }
+        if let Some(level) = body.device_provisioning {
+            node.level = level;
+        }
+        Ok(NodeView::from(node))
+    })
+}
+
+/// N4: by an ancestor, never by itself, and only when empty.
+pub fn delete(conn: &mut DbConn, caller: &Principal, id: Uuid, kind: NodeKind) -> Result<(), ApiError> {
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Nodes, id, Lock::Update)?;
+        let node = repo::nodes::find_ref_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
+        let contents = repo::nodes::contents(conn, id)?;
+        authz::nodes::can_delete(&caller.actor, &node, contents).check()?;
+        Ok(repo::nodes::delete(conn, id)?)
+    })
+}
