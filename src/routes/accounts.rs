@@ -7,12 +7,10 @@ use uuid::Uuid;
 use super::extract::{Body, Db, PageQuery};
 use super::{Page, member_response};
 use crate::auth::Principal;
-use crate::authz::accounts::List;
-use crate::db::repo::members::ListRef;
 use crate::domain::AccountId;
 use crate::error::{ApiError, Problem};
 use crate::service::accounts::{self, AccountView, CreateAccount, PatchAccount};
-use crate::service::members::{self, Member, MemberInput};
+use crate::service::members::{self, ListRef, Member, MemberInput};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_account)
@@ -101,6 +99,13 @@ pub async fn delete_account(db: Db, p: Principal, id: web::Path<Uuid>) -> Result
     let id = AccountId(*id);
     db.run(move |s| accounts::delete(s.conn()?, &p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The two lists of an account (A1).
+#[derive(Clone, Copy)]
+enum List {
+    Owners,
+    Administrators,
 }
 
 fn account_list(id: Uuid, list: List) -> ListRef {

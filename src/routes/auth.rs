@@ -3,8 +3,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::content_type;
-use crate::db::Session;
 use crate::error::{ApiError, Problem};
+use crate::service::Session;
 use crate::service::{self, Input};
 use crate::state::AppState;
 

@@ -7,11 +7,10 @@ use uuid::Uuid;
 use super::extract::{Body, Db, PageQuery};
 use super::{Page, member_response};
 use crate::auth::Principal;
-use crate::db::repo::members::ListRef;
 use crate::domain::{AccountId, DeviceId, NodeKind};
 use crate::error::{ApiError, Problem};
 use crate::service::devices::{self, CreateDevice, DeviceQuery, DeviceView, LineInput, PatchDevice};
-use crate::service::members::{self, Member, MemberInput};
+use crate::service::members::{self, ListRef, Member, MemberInput};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(add_sp_device)

@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
 use crate::auth::Principal;
-use crate::db::Session;
 use crate::error::ApiError;
 use crate::service::Input;
+use crate::service::Session;
 use crate::state::AppState;
 
 /// A handler that takes a `Principal` declares by its signature that it needs a caller;

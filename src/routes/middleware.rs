@@ -9,10 +9,10 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 
 use crate::auth::Principal;
-use crate::db::Session;
 use crate::error::ApiError;
 use crate::routes::fallback::RouteTable;
 use crate::service;
+use crate::service::Session;
 use crate::state::AppState;
 
 pub async fn authenticate(

@@ -1,174 +1,29 @@
 //! SIP devices (D0–D9) and their lines (A6, D7).
 
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+mod lines;
+mod views;
+
+pub use lines::{add_line, remove_line};
+pub use views::{
+    CreateDevice, DeviceQuery, DeviceSettings, DeviceView, LineInput, LineView, Mwi, MwiInput, PatchDevice,
+    SettingsInput,
+};
+
 use uuid::Uuid;
 
-use super::input::{double_option, non_null, set_text};
+use super::input::set_text;
 use super::{Input, PageRequest, Paged, clean, unique_or};
 use crate::auth::Principal;
 use crate::authz;
 use crate::authz::Refusal;
-use crate::authz::accounts::AccountFacts;
 use crate::authz::devices::{Change, DeviceFacts, Placement, ProvisioningFields, SettingsFields};
 use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line};
 use crate::db::repo::members::ListRef;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, now, repo, write_tx};
 use crate::domain::validate::{Errors, is_text};
-use crate::domain::{AccountId, Actor, DeviceId, MacAddress, NodeKind, NodeLink, NodeRef, Timestamp, assignment_fits};
+use crate::domain::{AccountId, Actor, DeviceId, MacAddress, NodeKind, NodeLink, NodeRef, assignment_fits};
 use crate::error::ApiError;
-
-/// The message waiting light.
-#[derive(Serialize, ToSchema)]
-pub struct Mwi {
-    pub enabled: bool,
-    /// The line account whose voicemail lights it; one of the device's lines.
-    #[schema(value_type = Option<Uuid>)]
-    pub account_id: Option<AccountId>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DeviceSettings {
-    pub missed_calls: bool,
-    pub mwi: Mwi,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LineView {
-    #[schema(value_type = Uuid)]
-    pub account_id: AccountId,
-    pub number: String,
-    /// 1..N, unique per device.
-    pub position: i32,
-}
-
-/// A SIP device.
-#[derive(Serialize, ToSchema)]
-pub struct DeviceView {
-    #[schema(value_type = Uuid)]
-    pub id: DeviceId,
-    /// 12 lowercase hex digits (D9).
-    pub mac_address: String,
-    pub vendor: Option<String>,
-    pub model: Option<String>,
-    pub label: Option<String>,
-    /// Where the device was added.
-    pub context: NodeLink,
-    pub assigned_to: Option<NodeLink>,
-    pub settings: DeviceSettings,
-    pub lines: Vec<LineView>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-}
-
-impl DeviceView {
-    fn new(d: DeviceRecord, context: NodeKind, assignee: Option<NodeKind>, lines: Vec<Line>) -> DeviceView {
-        DeviceView {
-            id: d.id,
-            mac_address: d.mac_address,
-            vendor: d.vendor,
-            model: d.model,
-            label: d.label,
-            context: NodeLink { kind: context, id: d.context_id },
-            assigned_to: d.assigned_to_id.zip(assignee).map(|(id, kind)| NodeLink { kind, id }),
-            settings: DeviceSettings {
-                missed_calls: d.missed_calls,
-                mwi: Mwi { enabled: d.mwi_enabled, account_id: d.mwi_account_id },
-            },
-            lines: lines
-                .into_iter()
-                .map(|l| LineView { account_id: l.account_id, number: l.number, position: l.position })
-                .collect(),
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
-    }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MwiInput {
-    #[serde(default, deserialize_with = "non_null")]
-    pub enabled: Option<bool>,
-    /// An account on one of the device's lines, or null.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Uuid>)]
-    pub account_id: Option<Option<AccountId>>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsInput {
-    #[serde(default, deserialize_with = "non_null")]
-    pub missed_calls: Option<bool>,
-    #[serde(default, deserialize_with = "non_null")]
-    pub mwi: Option<MwiInput>,
-}
-
-/// Body to add a device.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateDevice {
-    /// `00:04:F2:AB:CD:EF`, `00-04-f2-ab-cd-ef`, `0004.f2ab.cdef` or `0004f2abcdef`.
-    pub mac_address: String,
-    pub vendor: Option<String>,
-    pub model: Option<String>,
-    pub label: Option<String>,
-    /// An organization or user below the context (or the context user itself).
-    pub assigned_to: Option<NodeLink>,
-    pub settings: Option<SettingsInput>,
-}
-
-/// Body of a device `PATCH`: every field optional; `null` clears `vendor`, `model`,
-/// `label` and `assigned_to`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PatchDevice {
-    #[serde(default, deserialize_with = "non_null")]
-    pub mac_address: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub vendor: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub model: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub label: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<NodeLink>)]
-    pub assigned_to: Option<Option<NodeLink>>,
-    #[serde(default, deserialize_with = "non_null")]
-    pub settings: Option<SettingsInput>,
-}
-
-/// Filters of a device listing, with the page parameters, as the query string gives them.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DeviceQuery {
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Any accepted MAC form.
-    pub mac_address: Option<String>,
-    /// A node id: devices assigned to it.
-    pub assigned_to: Option<String>,
-    pub vendor: Option<String>,
-    pub model: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LineInput {
-    #[schema(value_type = Uuid)]
-    pub account_id: AccountId,
-    /// 1..N+1; defaults to the end. Lines at or after it move down one.
-    pub position: Option<i32>,
-}
 
 fn parse_mac(field: &str, raw: &str) -> Result<MacAddress, ApiError> {
     MacAddress::parse(raw).ok_or_else(|| {
@@ -478,67 +333,5 @@ pub fn delete(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<(),
         let l = load(conn, caller, id)?;
         authz::devices::can_delete(&caller.actor, &facts(&l), &standing(&l)).check()?;
         Ok(repo::devices::delete(conn, id)?)
-    })
-}
-
-/// Puts an account on the device (A6: device owners or provisioners, and only numbers the
-/// caller manages; D7).
-pub fn add_line(
-    conn: &mut DbConn,
-    caller: &Principal,
-    id: DeviceId,
-    body: Input<LineInput>,
-) -> Result<DeviceView, ApiError> {
-    let actor = &caller.actor;
-    write_tx(conn, |conn| {
-        repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
-        let mut l = load_manageable(conn, caller, id)?;
-        let body = body.parse()?;
-        repo::lock(conn, Locked::Accounts, body.account_id.0, Lock::Share)?;
-        let account =
-            repo::accounts::find_with_facts(conn, body.account_id, caller.login_id)?.ok_or(ApiError::NotFound)?;
-        let account_facts = AccountFacts {
-            user: &account.user,
-            caller_is_owner: account.caller_is_owner,
-            caller_is_administrator: account.caller_is_administrator,
-        };
-        authz::accounts::can_put_on_line(actor, &account_facts).check()?;
-        authz::devices::can_use_account_on_line(actor, &facts(&l), &account.user).check()?;
-        let mut lines = repo::devices::lines_of(conn, id)?;
-        if lines.iter().any(|line| line.account_id == body.account_id) {
-            return Err(ApiError::conflict("line_conflict", "that account is already on this device"));
-        }
-        let end = i32::try_from(lines.len()).unwrap_or(i32::MAX).saturating_add(1);
-        let position = body.position.unwrap_or(end);
-        if !(1..=end).contains(&position) {
-            return Err(ApiError::field("position", "invalid_position", format!("position must be from 1 to {end}")));
-        }
-        repo::devices::shift_from(conn, id, position)?;
-        repo::devices::add_line(conn, id, body.account_id, position).map_err(|e| {
-            unique_or(e, || ApiError::conflict("line_conflict", "that account or position is already on this device"))
-        })?;
-        l.device.updated_at = repo::devices::touch(conn, id)?;
-        for line in lines.iter_mut().filter(|line| line.position >= position) {
-            line.position += 1;
-        }
-        let at = usize::try_from(position - 1).unwrap_or(0).min(lines.len());
-        lines.insert(at, Line { account_id: body.account_id, number: account.account.number, position });
-        Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines))
-    })
-}
-
-/// Takes an account off the device; an MWI pointing at it is cleared and the remaining
-/// lines are renumbered 1..N.
-pub fn remove_line(conn: &mut DbConn, caller: &Principal, id: DeviceId, account_id: AccountId) -> Result<(), ApiError> {
-    write_tx(conn, |conn| {
-        repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
-        load_manageable(conn, caller, id)?;
-        if !repo::devices::remove_line(conn, id, account_id)? {
-            return Err(ApiError::NotFound);
-        }
-        repo::devices::clear_mwi(conn, id, account_id)?;
-        repo::devices::compact(conn, id)?;
-        repo::devices::touch(conn, id)?;
-        Ok(())
     })
 }
