@@ -118,7 +118,10 @@ macro_rules! multi_backend {
             }
         }
 
-        impl Queryable<$sql, MultiBackend> for $rust {
+        impl<DB: Backend> Queryable<$sql, DB> for $rust
+        where
+            $rust: FromSql<$sql, DB>,
+        {
             type Row = $rust;
             fn build(row: $rust) -> deserialize::Result<Self> {
                 Ok(row)
@@ -191,9 +194,12 @@ bindable!(DbTime, Timestamp);
 
 macro_rules! text_enum {
     ($rust:ty, $what:literal) => {
-        impl FromSql<Text, MultiBackend> for $rust {
-            fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-                let s = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
+        impl<DB: Backend> FromSql<Text, DB> for $rust
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let s = <String as FromSql<Text, DB>>::from_sql(bytes)?;
                 <$rust>::parse(&s).ok_or_else(|| corrupt($what, &s))
             }
         }
@@ -216,7 +222,10 @@ macro_rules! text_enum {
             }
         }
 
-        impl Queryable<Text, MultiBackend> for $rust {
+        impl<DB: Backend> Queryable<Text, DB> for $rust
+        where
+            $rust: FromSql<Text, DB>,
+        {
             type Row = $rust;
             fn build(row: $rust) -> deserialize::Result<Self> {
                 Ok(row)
@@ -234,9 +243,12 @@ bindable!(Text, crate::domain::NodeKind);
 
 macro_rules! typed_id {
     ($id:ty) => {
-        impl FromSql<DbUuid, MultiBackend> for $id {
-            fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-                <Uuid as FromSql<DbUuid, MultiBackend>>::from_sql(bytes).map(<$id>::from)
+        impl<DB: Backend> FromSql<DbUuid, DB> for $id
+        where
+            Uuid: FromSql<DbUuid, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                <Uuid as FromSql<DbUuid, DB>>::from_sql(bytes).map(<$id>::from)
             }
         }
 
@@ -259,7 +271,10 @@ macro_rules! typed_id {
             }
         }
 
-        impl Queryable<DbUuid, MultiBackend> for $id {
+        impl<DB: Backend> Queryable<DbUuid, DB> for $id
+        where
+            $id: FromSql<DbUuid, DB>,
+        {
             type Row = $id;
             fn build(row: $id) -> deserialize::Result<Self> {
                 Ok(row)

@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::extract::{Body, Db, PageQuery};
 use super::{Page, member_response};
-use crate::auth::Principal;
 use crate::domain::AccountId;
 use crate::error::{ApiError, Problem};
 use crate::service::accounts::{self, AccountView, CreateAccount, PatchAccount};
@@ -35,37 +34,27 @@ pub fn configure(cfg: &mut ServiceConfig) {
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_number`, `invalid_pin`, `invalid_email`"),
 ))]
 #[post("/users/{id}/accounts")]
-pub async fn create_account(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<CreateAccount>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>) -> Result<HttpResponse, ApiError> {
     let user = *id;
-    let view = db.run(move |s| accounts::create(s, &p, user, b.0)).await?;
+    let view = db.run(move |s, p| accounts::create(s, p, user, b.0)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
 /// A user's accounts (the user itself and its ancestors, N2).
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path, description = "user id"), PageQuery), responses((status = 200, body = Page<AccountView>)))]
 #[get("/users/{id}/accounts")]
-pub async fn list_accounts(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_accounts(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let user = *id;
-    let page = db.run(move |s| accounts::list(s.conn()?, &p, user, q.limit, q.cursor.as_deref())).await?;
+    let page = db.run(move |s, p| accounts::list(s.conn()?, p, user, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page(page))
 }
 
 /// One account (owners, administrators, the tree, and its own user: A2, A3, A5).
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses((status = 200, body = AccountView)))]
 #[get("/accounts/{id}")]
-pub async fn get_account(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
-    let view = db.run(move |s| accounts::get(s.conn()?, &p, id)).await?;
+    let view = db.run(move |s, p| accounts::get(s.conn()?, p, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -76,14 +65,9 @@ pub async fn get_account(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<Ht
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_pin`, `invalid_email`, too long"),
 ))]
 #[patch("/accounts/{id}")]
-pub async fn patch_account(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<PatchAccount>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn patch_account(db: Db, id: web::Path<Uuid>, b: Body<PatchAccount>) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
-    let view = db.run(move |s| accounts::update(s, &p, id, b.0)).await?;
+    let view = db.run(move |s, p| accounts::update(s, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -95,9 +79,9 @@ pub async fn patch_account(
     (status = 409, body = Problem, content_type = "application/problem+json", description = "A5 `account_in_use`"),
 ))]
 #[delete("/accounts/{id}")]
-pub async fn delete_account(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
-    db.run(move |s| accounts::delete(s.conn()?, &p, id)).await?;
+    db.run(move |s, p| accounts::delete(s.conn()?, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -115,26 +99,20 @@ fn account_list(id: Uuid, list: List) -> ListRef {
     }
 }
 
-async fn list_members(db: Db, p: Principal, id: Uuid, list: List, q: PageQuery) -> Result<HttpResponse, ApiError> {
+async fn list_members(db: Db, id: Uuid, list: List, q: PageQuery) -> Result<HttpResponse, ApiError> {
     let list = account_list(id, list);
-    let page = db.run(move |s| members::list(s.conn()?, &p, list, q.limit, q.cursor.as_deref())).await?;
+    let page = db.run(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page(page))
 }
 
-async fn add_member(
-    db: Db,
-    p: Principal,
-    id: Uuid,
-    list: List,
-    b: Body<MemberInput>,
-) -> Result<HttpResponse, ApiError> {
+async fn add_member(db: Db, id: Uuid, list: List, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
     let list = account_list(id, list);
-    Ok(member_response(db.run(move |s| members::add(s.conn()?, &p, list, b.0)).await?))
+    Ok(member_response(db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
 }
 
-async fn remove_member(db: Db, p: Principal, id: Uuid, list: List, username: String) -> Result<HttpResponse, ApiError> {
+async fn remove_member(db: Db, id: Uuid, list: List, username: String) -> Result<HttpResponse, ApiError> {
     let list = account_list(id, list);
-    db.run(move |s| members::remove(s.conn()?, &p, list, &username)).await?;
+    db.run(move |s, p| members::remove(s.conn()?, p, list, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -143,11 +121,10 @@ async fn remove_member(db: Db, p: Principal, id: Uuid, list: List, username: Str
 #[get("/accounts/{id}/owners")]
 pub async fn list_account_owners(
     db: Db,
-    p: Principal,
     id: web::Path<Uuid>,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list_members(db, p, *id, List::Owners, q.into_inner()).await
+    list_members(db, *id, List::Owners, q.into_inner()).await
 }
 
 /// Add an account owner (owners and the tree, A3). 201 when added, 200 when already on the
@@ -159,13 +136,8 @@ pub async fn list_account_owners(
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
 #[post("/accounts/{id}/owners")]
-pub async fn add_account_owner(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<MemberInput>,
-) -> Result<HttpResponse, ApiError> {
-    add_member(db, p, *id, List::Owners, b).await
+pub async fn add_account_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
+    add_member(db, *id, List::Owners, b).await
 }
 
 /// Take a login off the owners list (owners and the tree; anyone may take itself off, A7).
@@ -174,13 +146,9 @@ pub async fn add_account_owner(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A3 `owners_only`, A2 `not_account_manager`"),
 ))]
 #[delete("/accounts/{id}/owners/{username}")]
-pub async fn remove_account_owner(
-    db: Db,
-    p: Principal,
-    path: web::Path<(Uuid, String)>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn remove_account_owner(db: Db, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
-    remove_member(db, p, id, List::Owners, username).await
+    remove_member(db, id, List::Owners, username).await
 }
 
 /// The account's administrators list.
@@ -188,11 +156,10 @@ pub async fn remove_account_owner(
 #[get("/accounts/{id}/administrators")]
 pub async fn list_account_administrators(
     db: Db,
-    p: Principal,
     id: web::Path<Uuid>,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list_members(db, p, *id, List::Administrators, q.into_inner()).await
+    list_members(db, *id, List::Administrators, q.into_inner()).await
 }
 
 /// Add an account administrator (administrators, owners and the tree, A2). 201 when added,
@@ -206,11 +173,10 @@ pub async fn list_account_administrators(
 #[post("/accounts/{id}/administrators")]
 pub async fn add_account_administrator(
     db: Db,
-    p: Principal,
     id: web::Path<Uuid>,
     b: Body<MemberInput>,
 ) -> Result<HttpResponse, ApiError> {
-    add_member(db, p, *id, List::Administrators, b).await
+    add_member(db, *id, List::Administrators, b).await
 }
 
 /// Take a login off the administrators list (A2; anyone may take itself off, A7).
@@ -219,11 +185,7 @@ pub async fn add_account_administrator(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A2 `not_account_manager`"),
 ))]
 #[delete("/accounts/{id}/administrators/{username}")]
-pub async fn remove_account_administrator(
-    db: Db,
-    p: Principal,
-    path: web::Path<(Uuid, String)>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn remove_account_administrator(db: Db, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
-    remove_member(db, p, id, List::Administrators, username).await
+    remove_member(db, id, List::Administrators, username).await
 }

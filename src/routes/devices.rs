@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::extract::{Body, Db, PageQuery};
 use super::{Page, member_response};
-use crate::auth::Principal;
 use crate::domain::{AccountId, DeviceId, NodeKind};
 use crate::error::{ApiError, Problem};
 use crate::service::devices::{self, CreateDevice, DeviceQuery, DeviceView, LineInput, PatchDevice};
@@ -29,13 +28,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove_owner);
 }
 
-async fn add(db: Db, p: Principal, context: (Uuid, NodeKind), b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
-    let view = db.run(move |s| devices::add(s.conn()?, &p, context, b.0)).await?;
+async fn add(db: Db, context: (Uuid, NodeKind), b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
+    let view = db.run(move |s, p| devices::add(s.conn()?, p, context, b.0)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
-async fn list(db: Db, p: Principal, context: (Uuid, NodeKind), q: DeviceQuery) -> Result<HttpResponse, ApiError> {
-    let page = db.run(move |s| devices::list(s.conn()?, &p, context, q)).await?;
+async fn list(db: Db, context: (Uuid, NodeKind), q: DeviceQuery) -> Result<HttpResponse, ApiError> {
+    let page = db.run(move |s, p| devices::list(s.conn()?, p, context, q)).await?;
     Ok(super::page(page))
 }
 
@@ -51,13 +50,8 @@ const USER: NodeKind = NodeKind::User;
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`"),
 ))]
 #[post("/service-providers/{id}/devices")]
-pub async fn add_sp_device(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<CreateDevice>,
-) -> Result<HttpResponse, ApiError> {
-    add(db, p, (*id, SP), b).await
+pub async fn add_sp_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
+    add(db, (*id, SP), b).await
 }
 
 /// List the devices of a service provider's context and everything below it (D2).
@@ -68,11 +62,10 @@ pub async fn add_sp_device(
 #[get("/service-providers/{id}/devices")]
 pub async fn list_sp_devices(
     db: Db,
-    p: Principal,
     id: web::Path<Uuid>,
     q: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list(db, p, (*id, SP), q.into_inner()).await
+    list(db, (*id, SP), q.into_inner()).await
 }
 
 /// Add a SIP device in an organization's context (D0–D5).
@@ -83,13 +76,8 @@ pub async fn list_sp_devices(
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`"),
 ))]
 #[post("/organizations/{id}/devices")]
-pub async fn add_org_device(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<CreateDevice>,
-) -> Result<HttpResponse, ApiError> {
-    add(db, p, (*id, ORG), b).await
+pub async fn add_org_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
+    add(db, (*id, ORG), b).await
 }
 
 /// List the devices of an organization's context and its users' (D2).
@@ -100,11 +88,10 @@ pub async fn add_org_device(
 #[get("/organizations/{id}/devices")]
 pub async fn list_org_devices(
     db: Db,
-    p: Principal,
     id: web::Path<Uuid>,
     q: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list(db, p, (*id, ORG), q.into_inner()).await
+    list(db, (*id, ORG), q.into_inner()).await
 }
 
 /// Add a SIP device in a user's context (D0, D3, D5, D6, D7).
@@ -115,13 +102,8 @@ pub async fn list_org_devices(
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, `invalid_assignee`"),
 ))]
 #[post("/users/{id}/devices")]
-pub async fn add_user_device(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<CreateDevice>,
-) -> Result<HttpResponse, ApiError> {
-    add(db, p, (*id, USER), b).await
+pub async fn add_user_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
+    add(db, (*id, USER), b).await
 }
 
 /// List the devices of a user's context; for the user itself, also those assigned to it (D2).
@@ -132,11 +114,10 @@ pub async fn add_user_device(
 #[get("/users/{id}/devices")]
 pub async fn list_user_devices(
     db: Db,
-    p: Principal,
     id: web::Path<Uuid>,
     q: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list(db, p, (*id, USER), q.into_inner()).await
+    list(db, (*id, USER), q.into_inner()).await
 }
 
 /// One device (D2; device owners too, A6).
@@ -145,9 +126,9 @@ pub async fn list_user_devices(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
 #[get("/devices/{id}")]
-pub async fn get_device(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    let view = db.run(move |s| devices::get(s.conn()?, &p, id)).await?;
+    let view = db.run(move |s, p| devices::get(s.conn()?, p, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -160,14 +141,9 @@ pub async fn get_device(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<Htt
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`, `mwi_not_a_line`"),
 ))]
 #[patch("/devices/{id}")]
-pub async fn patch_device(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<PatchDevice>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn patch_device(db: Db, id: web::Path<Uuid>, b: Body<PatchDevice>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    let view = db.run(move |s| devices::update(s.conn()?, &p, id, b.0)).await?;
+    let view = db.run(move |s, p| devices::update(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -177,9 +153,9 @@ pub async fn patch_device(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1, D4, D5, D6, D8 `provisioning_not_allowed`"),
 ))]
 #[delete("/devices/{id}")]
-pub async fn delete_device(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    db.run(move |s| devices::delete(s.conn()?, &p, id)).await?;
+    db.run(move |s, p| devices::delete(s.conn()?, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -191,9 +167,9 @@ pub async fn delete_device(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`line_conflict`: the account is already on this device"),
 ))]
 #[post("/devices/{id}/lines")]
-pub async fn add_line(db: Db, p: Principal, id: web::Path<Uuid>, b: Body<LineInput>) -> Result<HttpResponse, ApiError> {
+pub async fn add_line(db: Db, id: web::Path<Uuid>, b: Body<LineInput>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    let view = db.run(move |s| devices::add_line(s.conn()?, &p, id, b.0)).await?;
+    let view = db.run(move |s, p| devices::add_line(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -204,23 +180,18 @@ pub async fn add_line(db: Db, p: Principal, id: web::Path<Uuid>, b: Body<LineInp
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1/D8: not a device owner or provisioner"),
 ))]
 #[delete("/devices/{id}/lines/{account_id}")]
-pub async fn remove_line(db: Db, p: Principal, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_line(db: Db, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
     let (id, account_id) = path.into_inner();
-    db.run(move |s| devices::remove_line(s.conn()?, &p, DeviceId(id), AccountId(account_id))).await?;
+    db.run(move |s, p| devices::remove_line(s.conn()?, p, DeviceId(id), AccountId(account_id))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// The device's owners list.
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = Page<Member>)))]
 #[get("/devices/{id}/owners")]
-pub async fn list_owners(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_owners(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
-    let page = db.run(move |s| members::list(s.conn()?, &p, list, q.limit, q.cursor.as_deref())).await?;
+    let page = db.run(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page(page))
 }
 
@@ -233,14 +204,9 @@ pub async fn list_owners(
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
 #[post("/devices/{id}/owners")]
-pub async fn add_owner(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<MemberInput>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn add_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
-    Ok(member_response(db.run(move |s| members::add(s.conn()?, &p, list, b.0)).await?))
+    Ok(member_response(db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
 }
 
 /// Take a login off the device owners list (A6; anyone may take itself off, A7).
@@ -249,9 +215,9 @@ pub async fn add_owner(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1/D8: not a device owner or provisioner"),
 ))]
 #[delete("/devices/{id}/owners/{username}")]
-pub async fn remove_owner(db: Db, p: Principal, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_owner(db: Db, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
     let list = ListRef::DeviceOwners(DeviceId(id));
-    db.run(move |s| members::remove(s.conn()?, &p, list, &username)).await?;
+    db.run(move |s, p| members::remove(s.conn()?, p, list, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,39 +12,42 @@ use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
 use crate::auth::Principal;
+use crate::domain::LoginId;
 use crate::error::ApiError;
 use crate::service::Input;
-use crate::service::Session;
+use crate::service::{self, Session};
 use crate::state::AppState;
 
-/// A handler that takes a `Principal` declares by its signature that it needs a caller;
-/// without one (a route outside the authenticated scope), 401.
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Ready<Result<Principal, ApiError>>;
+/// Who the Bearer token says the caller is, put in the request by the authentication
+/// middleware. The role context behind it is read by [`Db::run`], first thing on the
+/// request's one connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Authenticated(pub LoginId);
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.extensions()
-                .get::<Principal>()
-                .cloned()
-                .ok_or_else(|| ApiError::unauthorized("missing_token", "a Bearer token is required")),
-        )
-    }
+/// The caller and the database side of an authenticated request. A handler that takes it
+/// declares by its signature that it needs a caller (401 without one).
+pub struct Db {
+    session: Session,
+    login: LoginId,
 }
 
-/// The request's database session: the one the authentication middleware already checked
-/// a connection out for, or a new one.
-pub struct Db(pub Session);
-
 impl Db {
-    /// Runs a use case on the blocking pool with this request's session.
+    /// Runs a use case on the blocking pool, in the request's one round trip: the caller's
+    /// role context is read fresh on the session's connection (a changed level, a removed
+    /// login count at once), then the use case runs on the same connection with it.
     pub async fn run<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Session) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
     {
-        self.0.run(f).await
+        let login = self.login;
+        self.session
+            .run(move |s| {
+                let caller = service::identity::principal(s.conn()?, login)?
+                    .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's login no longer exists"))?;
+                f(s, &caller)
+            })
+            .await
     }
 }
 
@@ -53,12 +56,12 @@ impl FromRequest for Db {
     type Future = Ready<Result<Db, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if let Some(session) = req.extensions_mut().remove::<Session>() {
-            return ready(Ok(Db(session)));
-        }
+        let Some(Authenticated(login)) = req.extensions().get::<Authenticated>().copied() else {
+            return ready(Err(ApiError::unauthorized("missing_token", "a Bearer token is required")));
+        };
         ready(
             req.app_data::<web::Data<AppState>>()
-                .map(|s| Db(Session::new(s.pool.clone())))
+                .map(|s| Db { session: Session::new(s.pool.clone()), login })
                 .ok_or_else(|| ApiError::internal("application state missing")),
         )
     }

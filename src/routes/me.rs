@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, get};
 
 use super::extract::Db;
-use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::service;
 use crate::service::me::Me;
@@ -11,7 +10,7 @@ use crate::service::me::Me;
 /// The caller's role context, level, SIP devices area and list memberships (M1).
 #[utoipa::path(tag = "me", responses((status = 200, body = Me)))]
 #[get("/me")]
-pub async fn me(db: Db, p: Principal) -> Result<HttpResponse, ApiError> {
-    let me = db.run(move |s| service::me::me(s.conn()?, &p)).await?;
+pub async fn me(db: Db) -> Result<HttpResponse, ApiError> {
+    let me = db.run(move |s, p| service::me::me(s.conn()?, p)).await?;
     Ok(HttpResponse::Ok().json(me))
 }

@@ -1,6 +1,8 @@
-//! Bearer token → [`Principal`]. Wraps the authenticated `/v1` scope only: which routes
-//! need a token is decided by scope, never by a list of paths. The role context is read on
-//! a connection the request then keeps for its use case: one checkout per request.
+//! Bearer token → the caller. Wraps the authenticated `/v1` scope only: which routes need
+//! a token is decided by scope, never by a list of paths. A token that is missing,
+//! malformed, expired or wrongly signed is refused here, before anything else runs; the
+//! role context behind a valid one is read by `extract::Db` as the first statement of the
+//! request's one database round trip, on the connection its use case then uses.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -8,11 +10,9 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 
-use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::routes::extract::Authenticated;
 use crate::routes::fallback::RouteTable;
-use crate::service;
-use crate::service::Session;
 use crate::state::AppState;
 
 pub async fn authenticate(
@@ -25,17 +25,16 @@ pub async fn authenticate(
     if !routed {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
-    match principal(&req).await {
-        Ok((p, session)) => {
-            req.extensions_mut().insert(p);
-            req.extensions_mut().insert(session);
+    match authenticated(&req) {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
             next.call(req).await.map(ServiceResponse::map_into_left_body)
         }
         Err(e) => Ok(req.into_response(e.error_response()).map_into_right_body()),
     }
 }
 
-async fn principal(req: &ServiceRequest) -> Result<(Principal, Session), ApiError> {
+fn authenticated(req: &ServiceRequest) -> Result<Authenticated, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -55,10 +54,5 @@ async fn principal(req: &ServiceRequest) -> Result<(Principal, Session), ApiErro
         .tokens
         .verify(token)
         .map_err(|_| ApiError::unauthorized("invalid_token", "the token is malformed, expired or wrongly signed"))?;
-    let (principal, session) = Session::new(state.pool.clone())
-        .run_keeping(move |s| service::identity::principal(s.conn()?, login_id))
-        .await?;
-    let principal =
-        principal.ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's login no longer exists"))?;
-    Ok((principal, session))
+    Ok(Authenticated(login_id))
 }

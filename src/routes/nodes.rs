@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::Page;
 use super::extract::{Body, Db, PageQuery};
-use crate::auth::Principal;
 use crate::domain::NodeKind;
 use crate::error::{ApiError, Problem};
 use crate::service::nodes::{self, CreateTenant, CreateUser, NodeView, PatchNode};
@@ -29,40 +28,38 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_user);
 }
 
-async fn get_one(db: Db, p: Principal, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
-    let node = db.run(move |s| nodes::get(s.conn()?, &p, id, kind)).await?;
+async fn get_one(db: Db, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
+    let node = db.run(move |s, p| nodes::get(s.conn()?, p, id, kind)).await?;
     Ok(HttpResponse::Ok().json(node))
 }
 
 async fn list(
     db: Db,
-    p: Principal,
     kind: NodeKind,
     parent: Option<(Uuid, NodeKind)>,
     q: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = db.run(move |s| nodes::list(s.conn()?, &p, kind, parent, q.limit, q.cursor.as_deref())).await?;
+    let page = db.run(move |s, p| nodes::list(s.conn()?, p, kind, parent, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page(page))
 }
 
-async fn update(db: Db, p: Principal, id: Uuid, kind: NodeKind, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    let node = db.run(move |s| nodes::update(s.conn()?, &p, id, kind, b.0)).await?;
+async fn update(db: Db, id: Uuid, kind: NodeKind, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
+    let node = db.run(move |s, p| nodes::update(s.conn()?, p, id, kind, b.0)).await?;
     Ok(HttpResponse::Ok().json(node))
 }
 
-async fn remove(db: Db, p: Principal, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
-    db.run(move |s| nodes::delete(s.conn()?, &p, id, kind)).await?;
+async fn remove(db: Db, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
+    db.run(move |s, p| nodes::delete(s.conn()?, p, id, kind)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 async fn create_tenant(
     db: Db,
-    p: Principal,
     kind: NodeKind,
     parent: Option<(Uuid, NodeKind)>,
     b: Body<CreateTenant>,
 ) -> Result<HttpResponse, ApiError> {
-    let node = db.run(move |s| nodes::create_tenant(s, &p, kind, parent, b.0)).await?;
+    let node = db.run(move |s, p| nodes::create_tenant(s, p, kind, parent, b.0)).await?;
     Ok(HttpResponse::Created().json(node))
 }
 
@@ -77,22 +74,22 @@ const USER: NodeKind = NodeKind::User;
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`username_taken`"),
 ))]
 #[post("/service-providers")]
-pub async fn create_service_provider(db: Db, p: Principal, b: Body<CreateTenant>) -> Result<HttpResponse, ApiError> {
-    create_tenant(db, p, SP, None, b).await
+pub async fn create_service_provider(db: Db, b: Body<CreateTenant>) -> Result<HttpResponse, ApiError> {
+    create_tenant(db, SP, None, b).await
 }
 
 /// List the service providers the caller may read.
 #[utoipa::path(tag = "service providers", params(PageQuery), responses((status = 200, body = Page<NodeView>)))]
 #[get("/service-providers")]
-pub async fn list_service_providers(db: Db, p: Principal, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
-    list(db, p, SP, None, q.into_inner()).await
+pub async fn list_service_providers(db: Db, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    list(db, SP, None, q.into_inner()).await
 }
 
 /// One service provider.
 #[utoipa::path(tag = "service providers", params(("id" = Uuid, Path)), responses((status = 200, body = NodeView)))]
 #[get("/service-providers/{id}")]
-pub async fn get_service_provider(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    get_one(db, p, *id, SP).await
+pub async fn get_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    get_one(db, *id, SP).await
 }
 
 /// Rename a service provider or (system admins) set its level.
@@ -101,13 +98,8 @@ pub async fn get_service_provider(db: Db, p: Principal, id: web::Path<Uuid>) -> 
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`"),
 ))]
 #[patch("/service-providers/{id}")]
-pub async fn patch_service_provider(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<PatchNode>,
-) -> Result<HttpResponse, ApiError> {
-    update(db, p, *id, SP, b).await
+pub async fn patch_service_provider(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
+    update(db, *id, SP, b).await
 }
 
 /// Delete an empty service provider (N4).
@@ -117,8 +109,8 @@ pub async fn patch_service_provider(
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/service-providers/{id}")]
-pub async fn delete_service_provider(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, p, *id, SP).await
+pub async fn delete_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, SP).await
 }
 
 /// Create an organization under a service provider (N1, P1, P2, P4).
@@ -128,13 +120,8 @@ pub async fn delete_service_provider(db: Db, p: Principal, id: web::Path<Uuid>) 
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`username_taken`"),
 ))]
 #[post("/service-providers/{id}/organizations")]
-pub async fn create_organization(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<CreateTenant>,
-) -> Result<HttpResponse, ApiError> {
-    create_tenant(db, p, ORG, Some((*id, SP)), b).await
+pub async fn create_organization(db: Db, id: web::Path<Uuid>, b: Body<CreateTenant>) -> Result<HttpResponse, ApiError> {
+    create_tenant(db, ORG, Some((*id, SP)), b).await
 }
 
 /// List a service provider's organizations.
@@ -142,18 +129,17 @@ pub async fn create_organization(
 #[get("/service-providers/{id}/organizations")]
 pub async fn list_organizations(
     db: Db,
-    p: Principal,
     id: web::Path<Uuid>,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list(db, p, ORG, Some((*id, SP)), q.into_inner()).await
+    list(db, ORG, Some((*id, SP)), q.into_inner()).await
 }
 
 /// One organization.
 #[utoipa::path(tag = "organizations", params(("id" = Uuid, Path)), responses((status = 200, body = NodeView)))]
 #[get("/organizations/{id}")]
-pub async fn get_organization(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    get_one(db, p, *id, ORG).await
+pub async fn get_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    get_one(db, *id, ORG).await
 }
 
 /// Rename an organization or (its SP owner) set its level.
@@ -162,13 +148,8 @@ pub async fn get_organization(db: Db, p: Principal, id: web::Path<Uuid>) -> Resu
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
 #[patch("/organizations/{id}")]
-pub async fn patch_organization(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<PatchNode>,
-) -> Result<HttpResponse, ApiError> {
-    update(db, p, *id, ORG, b).await
+pub async fn patch_organization(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
+    update(db, *id, ORG, b).await
 }
 
 /// Delete an empty organization (N4).
@@ -178,8 +159,8 @@ pub async fn patch_organization(
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/organizations/{id}")]
-pub async fn delete_organization(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, p, *id, ORG).await
+pub async fn delete_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, ORG).await
 }
 
 /// Create a user under an organization (N1, P1, P2, P4).
@@ -189,34 +170,24 @@ pub async fn delete_organization(db: Db, p: Principal, id: web::Path<Uuid>) -> R
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`username_taken`"),
 ))]
 #[post("/organizations/{id}/users")]
-pub async fn create_user(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<CreateUser>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_user(db: Db, id: web::Path<Uuid>, b: Body<CreateUser>) -> Result<HttpResponse, ApiError> {
     let org = *id;
-    let node = db.run(move |s| nodes::create_user(s, &p, org, b.0)).await?;
+    let node = db.run(move |s, p| nodes::create_user(s, p, org, b.0)).await?;
     Ok(HttpResponse::Created().json(node))
 }
 
 /// List an organization's users.
 #[utoipa::path(tag = "users", params(("id" = Uuid, Path, description = "organization id"), PageQuery), responses((status = 200, body = Page<NodeView>)))]
 #[get("/organizations/{id}/users")]
-pub async fn list_users(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    list(db, p, USER, Some((*id, ORG)), q.into_inner()).await
+pub async fn list_users(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    list(db, USER, Some((*id, ORG)), q.into_inner()).await
 }
 
 /// One user.
 #[utoipa::path(tag = "users", params(("id" = Uuid, Path)), responses((status = 200, body = NodeView)))]
 #[get("/users/{id}")]
-pub async fn get_user(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    get_one(db, p, *id, USER).await
+pub async fn get_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    get_one(db, *id, USER).await
 }
 
 /// Rename a user or (its Org owner) set its level.
@@ -225,13 +196,8 @@ pub async fn get_user(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpR
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
 #[patch("/users/{id}")]
-pub async fn patch_user(
-    db: Db,
-    p: Principal,
-    id: web::Path<Uuid>,
-    b: Body<PatchNode>,
-) -> Result<HttpResponse, ApiError> {
-    update(db, p, *id, USER, b).await
+pub async fn patch_user(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
+    update(db, *id, USER, b).await
 }
 
 /// Delete a user with no accounts or devices (N4).
@@ -241,6 +207,6 @@ pub async fn patch_user(
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/users/{id}")]
-pub async fn delete_user(db: Db, p: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, p, *id, USER).await
+pub async fn delete_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, USER).await
 }

@@ -2,6 +2,11 @@
 //! database: a temp SQLite file by default, a fresh PostgreSQL database when
 //! `SIPROV_TEST_DATABASE_URL` is set.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test states what it expects by unwrapping; the helpers outside #[test] functions too"
+)]
+
 mod hardening;
 mod helpers;
 

@@ -68,12 +68,12 @@ pub fn find_with_facts(conn: &mut DbConn, id: AccountId, caller: LoginId) -> Que
     let on = |role: &'static str| {
         exists(m::table.filter(m::account_id.eq(id)).filter(m::role.eq(role)).filter(m::login_id.eq(caller)))
     };
-    let row: Option<(AccountRecord, RefRow, bool, bool)> = a::accounts
+    let row: Option<(AccountRecord, RefRow, bool, bool)> = native!(conn, |c| a::accounts
         .inner_join(nodes::table.on(nodes::id.eq(a::user_id)))
         .filter(a::id.eq(id))
         .select((COLUMNS, REF_COLUMNS, on(OWNER), on(ADMINISTRATOR)))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(row.map(|(account, user, caller_is_owner, caller_is_administrator)| AccountWithFacts {
         account,
         user: to_ref(user),
@@ -89,13 +89,13 @@ pub fn list_for_user(
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<AccountRecord>> {
-    a::accounts
+    native!(conn, |c| a::accounts
         .filter(a::user_id.eq(uid(user_id)))
         .filter(a::id.gt(uid(after.unwrap_or(Uuid::nil()))))
         .select(COLUMNS)
         .order(a::id.asc())
         .limit(limit + 1)
-        .load(conn)
+        .load(c))
 }
 
 /// The columns written by both insert and update.
@@ -116,37 +116,37 @@ macro_rules! values {
 
 /// Inserts an account; a taken number is a unique violation (the caller answers 409).
 pub fn insert(conn: &mut DbConn, acc: &AccountRecord) -> QueryResult<()> {
-    diesel::insert_into(a::accounts)
+    native!(conn, |c| diesel::insert_into(a::accounts)
         .values((a::id.eq(acc.id), a::user_id.eq(uid(acc.user_id)), a::created_at.eq(acc.created_at), values!(acc)))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
 pub fn update(conn: &mut DbConn, acc: &AccountRecord) -> QueryResult<()> {
-    diesel::update(a::accounts.filter(a::id.eq(acc.id))).set(values!(acc)).execute(conn)?;
+    native!(conn, |c| diesel::update(a::accounts.filter(a::id.eq(acc.id))).set(values!(acc)).execute(c))?;
     Ok(())
 }
 
 pub fn delete(conn: &mut DbConn, id: AccountId) -> QueryResult<()> {
-    diesel::delete(m::table.filter(m::account_id.eq(id))).execute(conn)?;
-    diesel::delete(a::accounts.filter(a::id.eq(id))).execute(conn)?;
+    native!(conn, |c| diesel::delete(m::table.filter(m::account_id.eq(id))).execute(c))?;
+    native!(conn, |c| diesel::delete(a::accounts.filter(a::id.eq(id))).execute(c))?;
     Ok(())
 }
 
 /// Whether the account is on any device line (then it cannot be deleted).
 pub fn on_a_line(conn: &mut DbConn, id: AccountId) -> QueryResult<bool> {
-    diesel::select(exists(dl::table.filter(dl::account_id.eq(id)))).get_result(conn)
+    native!(conn, |c| diesel::select(exists(dl::table.filter(dl::account_id.eq(id)))).get_result(c))
 }
 
 /// The accounts on whose lists a login stands, with its roles (M1): one query, ordered by
 /// account.
 pub fn memberships_of(conn: &mut DbConn, login: LoginId) -> QueryResult<Vec<(AccountId, String, Vec<String>)>> {
-    let rows: Vec<(AccountId, String, String)> = m::table
+    let rows: Vec<(AccountId, String, String)> = native!(conn, |c| m::table
         .inner_join(a::accounts)
         .filter(m::login_id.eq(login))
         .select((a::id, a::number, m::role))
         .order((m::account_id, m::role))
-        .load(conn)?;
+        .load(c))?;
     let mut out: Vec<(AccountId, String, Vec<String>)> = Vec::new();
     for (id, number, role) in rows {
         match out.last_mut() {

@@ -79,13 +79,13 @@ pub struct DeviceWithFacts {
 
 pub fn find_with_facts(conn: &mut DbConn, id: DeviceId, caller: LoginId) -> QueryResult<Option<DeviceWithFacts>> {
     let owner = exists(dwn::table.filter(dwn::device_id.eq(id)).filter(dwn::login_id.eq(caller)));
-    let row: Option<(DeviceRecord, RefRow, Option<RefRow>, bool)> = d::devices
+    let row: Option<(DeviceRecord, RefRow, Option<RefRow>, bool)> = native!(conn, |c| d::devices
         .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
         .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
         .filter(d::id.eq(id))
         .select((COLUMNS, REF_COLUMNS, assignee.fields(REF_COLUMNS).nullable(), owner))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(row.map(|(device, context, assignee_row, caller_is_owner)| DeviceWithFacts {
         device,
         context: to_ref(context),
@@ -99,7 +99,7 @@ pub type Listed = (DeviceRecord, NodeKind, Option<NodeKind>);
 
 /// Inserts a device; a taken MAC is a unique violation (the caller answers 409, D9).
 pub fn insert(conn: &mut DbConn, dev: &DeviceRecord) -> QueryResult<()> {
-    diesel::insert_into(d::devices)
+    native!(conn, |c| diesel::insert_into(d::devices)
         .values((
             d::id.eq(dev.id),
             d::mac_address.eq(&dev.mac_address),
@@ -114,13 +114,13 @@ pub fn insert(conn: &mut DbConn, dev: &DeviceRecord) -> QueryResult<()> {
             d::created_at.eq(dev.created_at),
             d::updated_at.eq(dev.updated_at),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
 /// Writes every changeable column of a device (its context never changes).
 pub fn update(conn: &mut DbConn, dev: &DeviceRecord) -> QueryResult<()> {
-    diesel::update(d::devices.filter(d::id.eq(dev.id)))
+    native!(conn, |c| diesel::update(d::devices.filter(d::id.eq(dev.id)))
         .set((
             d::mac_address.eq(&dev.mac_address),
             d::vendor.eq(&dev.vendor),
@@ -132,14 +132,14 @@ pub fn update(conn: &mut DbConn, dev: &DeviceRecord) -> QueryResult<()> {
             d::mwi_account_id.eq(dev.mwi_account_id),
             d::updated_at.eq(dev.updated_at),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
 pub fn delete(conn: &mut DbConn, id: DeviceId) -> QueryResult<()> {
-    diesel::delete(dl::table.filter(dl::device_id.eq(id))).execute(conn)?;
-    diesel::delete(dwn::table.filter(dwn::device_id.eq(id))).execute(conn)?;
-    diesel::delete(d::devices.filter(d::id.eq(id))).execute(conn)?;
+    native!(conn, |c| diesel::delete(dl::table.filter(dl::device_id.eq(id))).execute(c))?;
+    native!(conn, |c| diesel::delete(dwn::table.filter(dwn::device_id.eq(id))).execute(c))?;
+    native!(conn, |c| diesel::delete(d::devices.filter(d::id.eq(id))).execute(c))?;
     Ok(())
 }
 
@@ -162,43 +162,47 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<Listed>> {
     let id = uid(context.id);
-    let mut q = d::devices
-        .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
-        .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
-        .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable()))
-        .filter(d::id.gt(uid(after.unwrap_or(Uuid::nil()))))
-        .order(d::id.asc())
-        .limit(limit + 1)
-        .into_boxed();
-    q = match context.kind {
-        NodeKind::ServiceProvider => q.filter(nodes::sp_id.eq(id)),
-        NodeKind::Organization => q.filter(nodes::org_id.eq(Some(context.id))),
-        NodeKind::User if include_assigned => q.filter(d::context_id.eq(id).or(d::assigned_to_id.eq(id.nullable()))),
-        NodeKind::User => q.filter(d::context_id.eq(id)),
-    };
-    if let Some(mac) = &f.mac_address {
-        q = q.filter(d::mac_address.eq(mac.clone()));
-    }
-    if let Some(a) = f.assigned_to {
-        q = q.filter(d::assigned_to_id.eq(Some(a)));
-    }
-    if let Some(v) = &f.vendor {
-        q = q.filter(d::vendor.eq(v.clone()));
-    }
-    if let Some(m) = &f.model {
-        q = q.filter(d::model.eq(m.clone()));
-    }
-    q.load(conn)
+    native!(conn, |c| {
+        let mut q = d::devices
+            .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
+            .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
+            .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable()))
+            .filter(d::id.gt(uid(after.unwrap_or(Uuid::nil()))))
+            .order(d::id.asc())
+            .limit(limit + 1)
+            .into_boxed();
+        q = match context.kind {
+            NodeKind::ServiceProvider => q.filter(nodes::sp_id.eq(id)),
+            NodeKind::Organization => q.filter(nodes::org_id.eq(Some(context.id))),
+            NodeKind::User if include_assigned => {
+                q.filter(d::context_id.eq(id).or(d::assigned_to_id.eq(id.nullable())))
+            }
+            NodeKind::User => q.filter(d::context_id.eq(id)),
+        };
+        if let Some(mac) = &f.mac_address {
+            q = q.filter(d::mac_address.eq(mac.clone()));
+        }
+        if let Some(a) = f.assigned_to {
+            q = q.filter(d::assigned_to_id.eq(Some(a)));
+        }
+        if let Some(v) = &f.vendor {
+            q = q.filter(d::vendor.eq(v.clone()));
+        }
+        if let Some(m) = &f.model {
+            q = q.filter(d::model.eq(m.clone()));
+        }
+        q.load(c)
+    })
 }
 
 /// The lines of several devices at once, by device id, ordered by position.
 pub fn lines(conn: &mut DbConn, device_ids: &[DeviceId]) -> QueryResult<HashMap<DeviceId, Vec<Line>>> {
-    let rows: Vec<(DeviceId, Line)> = dl::table
+    let rows: Vec<(DeviceId, Line)> = native!(conn, |c| dl::table
         .inner_join(accounts::table)
         .filter(dl::device_id.eq_any(device_ids))
         .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
         .order((dl::device_id, dl::position))
-        .load(conn)?;
+        .load(c))?;
     let mut map: HashMap<DeviceId, Vec<Line>> = HashMap::new();
     for (device_id, line) in rows {
         map.entry(device_id).or_default().push(line);
@@ -208,43 +212,47 @@ pub fn lines(conn: &mut DbConn, device_ids: &[DeviceId]) -> QueryResult<HashMap<
 
 /// The lines of one device, ordered by position.
 pub fn lines_of(conn: &mut DbConn, id: DeviceId) -> QueryResult<Vec<Line>> {
-    dl::table
+    native!(conn, |c| dl::table
         .inner_join(accounts::table)
         .filter(dl::device_id.eq(id))
         .select((dl::account_id, accounts::number, dl::position))
         .order(dl::position)
-        .load(conn)
+        .load(c))
 }
 
 /// Makes room at `position` by moving every line at or after it one down. Updated from the
 /// last line backwards, so the `(device_id, position)` unique index never sees a duplicate.
 pub fn shift_from(conn: &mut DbConn, device_id: DeviceId, position: i32) -> QueryResult<()> {
-    let rows: Vec<(AccountId, i32)> = dl::table
+    let rows: Vec<(AccountId, i32)> = native!(conn, |c| dl::table
         .filter(dl::device_id.eq(device_id))
         .filter(dl::position.ge(position))
         .select((dl::account_id, dl::position))
         .order(dl::position.desc())
-        .load(conn)?;
+        .load(c))?;
     for (account_id, pos) in rows {
-        diesel::update(dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id)))
-            .set(dl::position.eq(pos + 1))
-            .execute(conn)?;
+        native!(conn, |c| diesel::update(
+            dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id))
+        )
+        .set(dl::position.eq(pos + 1))
+        .execute(c))?;
     }
     Ok(())
 }
 
 /// Renumbers a device's lines 1..N after a removal, from the first line onwards.
 pub fn compact(conn: &mut DbConn, device_id: DeviceId) -> QueryResult<()> {
-    let rows: Vec<(AccountId, i32)> = dl::table
+    let rows: Vec<(AccountId, i32)> = native!(conn, |c| dl::table
         .filter(dl::device_id.eq(device_id))
         .select((dl::account_id, dl::position))
         .order(dl::position.asc())
-        .load(conn)?;
+        .load(c))?;
     for (want, (account_id, pos)) in (1..).zip(rows) {
         if pos != want {
-            diesel::update(dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id)))
-                .set(dl::position.eq(want))
-                .execute(conn)?;
+            native!(conn, |c| diesel::update(
+                dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id))
+            )
+            .set(dl::position.eq(want))
+            .execute(c))?;
         }
     }
     Ok(())
@@ -253,39 +261,41 @@ pub fn compact(conn: &mut DbConn, device_id: DeviceId) -> QueryResult<()> {
 /// Bumps `updated_at` after a change to the device's lines or owners.
 pub fn touch(conn: &mut DbConn, device_id: DeviceId) -> QueryResult<Timestamp> {
     let ts = now();
-    diesel::update(d::devices.filter(d::id.eq(device_id))).set(d::updated_at.eq(ts)).execute(conn)?;
+    native!(conn, |c| diesel::update(d::devices.filter(d::id.eq(device_id))).set(d::updated_at.eq(ts)).execute(c))?;
     Ok(ts)
 }
 
 /// Puts an account on a line; a taken account or position is a unique violation.
 pub fn add_line(conn: &mut DbConn, device_id: DeviceId, account_id: AccountId, position: i32) -> QueryResult<()> {
-    diesel::insert_into(dl::table)
+    native!(conn, |c| diesel::insert_into(dl::table)
         .values((dl::device_id.eq(device_id), dl::account_id.eq(account_id), dl::position.eq(position)))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
 /// Removes a line; false when the account was not on the device.
 pub fn remove_line(conn: &mut DbConn, device_id: DeviceId, account_id: AccountId) -> QueryResult<bool> {
-    let n = diesel::delete(dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id)))
-        .execute(conn)?;
+    let n = native!(conn, |c| diesel::delete(
+        dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id))
+    )
+    .execute(c))?;
     Ok(n > 0)
 }
 
 /// Clears the MWI account of a device that pointed at a line being removed.
 pub fn clear_mwi(conn: &mut DbConn, device_id: DeviceId, account_id: AccountId) -> QueryResult<()> {
-    diesel::update(d::devices.filter(d::id.eq(device_id)).filter(d::mwi_account_id.eq(account_id)))
+    native!(conn, |c| diesel::update(d::devices.filter(d::id.eq(device_id)).filter(d::mwi_account_id.eq(account_id)))
         .set(d::mwi_account_id.eq(None::<AccountId>))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
 /// Devices on whose owners list a login stands (M1): `(id, mac_address)`.
 pub fn owned_by(conn: &mut DbConn, login: LoginId) -> QueryResult<Vec<(DeviceId, String)>> {
-    dwn::table
+    native!(conn, |c| dwn::table
         .inner_join(d::devices)
         .filter(dwn::login_id.eq(login))
         .select((d::id, d::mac_address))
         .order(d::id)
-        .load(conn)
+        .load(c))
 }

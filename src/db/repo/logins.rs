@@ -31,18 +31,19 @@ pub fn by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<Logi
     if !crate::domain::validate::is_username(username) {
         return Ok(None);
     }
-    l::logins.filter(l::username.eq(username)).select(COLUMNS).first::<Row>(conn).optional().map(|r| r.map(from_row))
+    native!(conn, |c| l::logins.filter(l::username.eq(username)).select(COLUMNS).first::<Row>(c).optional())
+        .map(|r| r.map(from_row))
 }
 
 /// A login with its node's place in the tree (none for a system admin), in one query: what
 /// the caller's role context is made of, read on every request.
 pub fn with_node(conn: &mut DbConn, id: LoginId) -> QueryResult<Option<(Login, Option<NodeRef>)>> {
-    let row: Option<(Row, Option<RefRow>)> = l::logins
+    let row: Option<(Row, Option<RefRow>)> = native!(conn, |c| l::logins
         .left_join(nodes::table.on(nodes::id.nullable().eq(l::node_id)))
         .filter(l::id.eq(id))
         .select((COLUMNS, REF_COLUMNS.nullable()))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(row.and_then(|(login, node)| {
         let login = from_row(login);
         match (login.node_id, node) {
@@ -59,35 +60,36 @@ pub fn with_node_by_username(conn: &mut DbConn, username: &str) -> QueryResult<O
     if !crate::domain::validate::is_username(username) {
         return Ok(None);
     }
-    let row: Option<(Row, Option<RefRow>)> = l::logins
+    let row: Option<(Row, Option<RefRow>)> = native!(conn, |c| l::logins
         .left_join(nodes::table.on(nodes::id.nullable().eq(l::node_id)))
         .filter(l::username.eq(username))
         .select((COLUMNS, REF_COLUMNS.nullable()))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(row.map(|(login, node)| (from_row(login), node.map(to_ref))))
 }
 
 /// The login of a node (every node created through the API has exactly one).
 pub fn id_of_node(conn: &mut DbConn, node_id: Uuid) -> QueryResult<LoginId> {
-    l::logins.filter(l::node_id.eq(Some(node_id))).select(l::id).first::<Uuid>(conn).map(LoginId)
+    native!(conn, |c| l::logins.filter(l::node_id.eq(Some(node_id))).select(l::id).first::<Uuid>(c)).map(LoginId)
 }
 
 pub fn any_system_admin(conn: &mut DbConn) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(l::logins.filter(l::node_id.is_null()))).get_result(conn)
+    native!(conn, |c| diesel::select(diesel::dsl::exists(l::logins.filter(l::node_id.is_null()))).get_result(c))
 }
 
 /// Inserts a login; a taken username is a unique violation the caller turns into 409.
 pub fn insert(conn: &mut DbConn, username: &str, password_hash: &str, node_id: Option<Uuid>) -> QueryResult<LoginId> {
     let id = Uuid::now_v7();
-    diesel::insert_into(l::logins)
+    let ts = now();
+    native!(conn, |c| diesel::insert_into(l::logins)
         .values((
             l::id.eq(uid(id)),
             l::username.eq(username),
             l::password_hash.eq(password_hash),
             l::node_id.eq(node_id),
-            l::created_at.eq(now()),
+            l::created_at.eq(ts),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(LoginId(id))
 }

@@ -60,29 +60,30 @@ macro_rules! per_list {
 }
 
 pub fn contains(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<bool> {
-    per_list!(list, |login_col, _added, sel| diesel::select(exists(sel.filter(login_col.eq(login)))).get_result(conn))
+    per_list!(list, |login_col, _added, sel| native!(conn, |c| diesel::select(exists(sel.filter(login_col.eq(login))))
+        .get_result(c)))
 }
 
 /// One page of a list in login-id order (`limit + 1` rows).
 pub fn page(conn: &mut DbConn, list: ListRef, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<MemberRow>> {
     let after = after.unwrap_or(Uuid::nil());
-    per_list!(list, |login_col, added, sel| sel
+    per_list!(list, |login_col, added, sel| native!(conn, |c| sel
         .inner_join(logins::table)
         .filter(login_col.gt(uid(after)))
         .select((login_col, logins::username, added))
         .order(login_col.asc())
         .limit(limit + 1)
-        .load(conn))
+        .load(c)))
 }
 
 /// One member, if on the list.
 pub fn member(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<Option<MemberRow>> {
-    per_list!(list, |login_col, added, sel| sel
+    per_list!(list, |login_col, added, sel| native!(conn, |c| sel
         .inner_join(logins::table)
         .filter(login_col.eq(login))
         .select((login_col, logins::username, added))
-        .first(conn)
-        .optional())
+        .first(c)
+        .optional()))
 }
 
 /// Puts a login on a list; the member and whether it is new (false when it was there).
@@ -93,14 +94,14 @@ pub fn add(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<(boo
     let ts = now();
     match list {
         ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => {
-            diesel::insert_into(am::table)
+            native!(conn, |c| diesel::insert_into(am::table)
                 .values((am::account_id.eq(a), am::role.eq(list.role()), am::login_id.eq(login), am::created_at.eq(ts)))
-                .execute(conn)?;
+                .execute(c))?;
         }
         ListRef::DeviceOwners(d) => {
-            diesel::insert_into(dwn::table)
+            native!(conn, |c| diesel::insert_into(dwn::table)
                 .values((dwn::device_id.eq(d), dwn::login_id.eq(login), dwn::created_at.eq(ts)))
-                .execute(conn)?;
+                .execute(c))?;
         }
     }
     Ok((true, member(conn, list, login)?))
@@ -109,12 +110,13 @@ pub fn add(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<(boo
 /// Takes a login off a list; false when it was not there.
 pub fn remove(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<bool> {
     let n = match list {
-        ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => diesel::delete(
+        ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => native!(conn, |c| diesel::delete(
             am::table.filter(am::account_id.eq(a)).filter(am::role.eq(list.role())).filter(am::login_id.eq(login)),
         )
-        .execute(conn)?,
+        .execute(c))?,
         ListRef::DeviceOwners(d) => {
-            diesel::delete(dwn::table.filter(dwn::device_id.eq(d)).filter(dwn::login_id.eq(login))).execute(conn)?
+            native!(conn, |c| diesel::delete(dwn::table.filter(dwn::device_id.eq(d)).filter(dwn::login_id.eq(login)))
+                .execute(c))?
         }
     };
     Ok(n > 0)

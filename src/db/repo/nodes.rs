@@ -58,28 +58,29 @@ macro_rules! node_query {
 }
 
 pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRecord>> {
-    node_query!().filter(n::id.eq(uid(id))).first(conn).optional()
+    native!(conn, |c| node_query!().filter(n::id.eq(uid(id))).first(c).optional())
 }
 
 /// A node of a given kind, or none (a User id under an organization path is "not found").
 pub fn find_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRecord>> {
-    node_query!().filter(n::id.eq(uid(id))).filter(n::kind.eq(kind)).first(conn).optional()
+    native!(conn, |c| node_query!().filter(n::id.eq(uid(id))).filter(n::kind.eq(kind)).first(c).optional())
 }
 
 /// A node's tree facts, without its login (nodes built by bulk tools have none).
 pub fn find_ref(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRef>> {
-    n::nodes.filter(n::id.eq(uid(id))).select(REF_COLUMNS).first::<RefRow>(conn).optional().map(|r| r.map(to_ref))
+    native!(conn, |c| n::nodes.filter(n::id.eq(uid(id))).select(REF_COLUMNS).first::<RefRow>(c).optional())
+        .map(|r| r.map(to_ref))
 }
 
 /// A node's tree facts if it is of `kind`.
 pub fn find_ref_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRef>> {
-    n::nodes
+    native!(conn, |c| n::nodes
         .filter(n::id.eq(uid(id)))
         .filter(n::kind.eq(kind))
         .select(REF_COLUMNS)
-        .first::<RefRow>(conn)
-        .optional()
-        .map(|r| r.map(to_ref))
+        .first::<RefRow>(c)
+        .optional())
+    .map(|r| r.map(to_ref))
 }
 
 /// One page of the nodes of `kind` under `parent` (all service providers when `parent` is
@@ -93,19 +94,19 @@ pub fn list(
 ) -> QueryResult<Vec<NodeRecord>> {
     let after = after.unwrap_or(Uuid::nil());
     match parent {
-        Some(p) => node_query!()
+        Some(p) => native!(conn, |c| node_query!()
             .filter(n::parent_id.eq(Some(p)))
             .filter(n::kind.eq(kind))
             .filter(n::id.gt(uid(after)))
             .order(n::id.asc())
             .limit(limit + 1)
-            .load(conn),
-        None => node_query!()
+            .load(c)),
+        None => native!(conn, |c| node_query!()
             .filter(n::kind.eq(kind))
             .filter(n::id.gt(uid(after)))
             .order(n::id.asc())
             .limit(limit + 1)
-            .load(conn),
+            .load(c)),
     }
 }
 
@@ -131,7 +132,7 @@ pub fn ancestry(id: Uuid, kind: NodeKind, parent: Option<&NodeRef>) -> Option<(U
 /// Inserts a node (its login is inserted separately, in the same transaction).
 pub fn insert(conn: &mut DbConn, new: &NewNode, sp_id: Uuid, org_id: Option<Uuid>) -> QueryResult<Timestamp> {
     let ts = now();
-    diesel::insert_into(n::nodes)
+    native!(conn, |c| diesel::insert_into(n::nodes)
         .values((
             n::id.eq(uid(new.id)),
             n::kind.eq(new.kind),
@@ -143,34 +144,34 @@ pub fn insert(conn: &mut DbConn, new: &NewNode, sp_id: Uuid, org_id: Option<Uuid
             n::created_at.eq(ts),
             n::updated_at.eq(ts),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(ts)
 }
 
 /// Changes a node's name and/or level; `None` leaves a column as it is.
 pub fn update(conn: &mut DbConn, id: Uuid, name: Option<&str>, level: Option<Level>) -> QueryResult<Timestamp> {
     let ts = now();
-    diesel::update(n::nodes.filter(n::id.eq(uid(id))))
+    native!(conn, |c| diesel::update(n::nodes.filter(n::id.eq(uid(id))))
         .set((name.map(|v| n::name.eq(v)), level.map(|v| n::device_provisioning.eq(v)), n::updated_at.eq(ts)))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(ts)
 }
 
 /// What N4 asks before a delete, in one round trip.
 pub fn contents(conn: &mut DbConn, id: Uuid) -> QueryResult<NodeContents> {
-    let (children, accounts, devices) = diesel::select((
+    let (children, accounts, devices) = native!(conn, |c| diesel::select((
         exists(n::nodes.filter(n::parent_id.eq(Some(id)))),
         exists(accounts::table.filter(accounts::user_id.eq(uid(id)))),
         exists(devices::table.filter(devices::context_id.eq(uid(id)).or(devices::assigned_to_id.eq(Some(id))))),
     ))
-    .get_result(conn)?;
+    .get_result(c))?;
     Ok(NodeContents { children, accounts, devices })
 }
 
 /// Deletes a node and (by cascade) its login and that login's list memberships.
 pub fn delete(conn: &mut DbConn, id: Uuid) -> QueryResult<()> {
-    diesel::delete(logins::table.filter(logins::node_id.eq(Some(id)))).execute(conn)?;
-    diesel::delete(n::nodes.filter(n::id.eq(uid(id)))).execute(conn)?;
+    native!(conn, |c| diesel::delete(logins::table.filter(logins::node_id.eq(Some(id)))).execute(c))?;
+    native!(conn, |c| diesel::delete(n::nodes.filter(n::id.eq(uid(id)))).execute(c))?;
     Ok(())
 }
 
@@ -193,8 +194,12 @@ macro_rules! modify_below_query {
 /// the tree.
 pub fn modify_below(conn: &mut DbConn, node: &NodeRef) -> QueryResult<bool> {
     match node.kind {
-        NodeKind::ServiceProvider => modify_below_query!(n::sp_id, uid(node.id), node.id).get_result(conn),
-        NodeKind::Organization => modify_below_query!(n::org_id, Some(node.id), node.id).get_result(conn),
+        NodeKind::ServiceProvider => {
+            native!(conn, |c| modify_below_query!(n::sp_id, uid(node.id), node.id).get_result(c))
+        }
+        NodeKind::Organization => {
+            native!(conn, |c| modify_below_query!(n::org_id, Some(node.id), node.id).get_result(c))
+        }
         NodeKind::User => Ok(false),
     }
 }

@@ -7,7 +7,7 @@ use crate::db::schema::app_settings::dsl as s;
 use crate::db::{DbConn, is_unique_violation};
 
 pub fn get(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
-    s::app_settings.filter(s::key.eq(key)).select(s::value).first::<String>(conn).optional()
+    native!(conn, |c| s::app_settings.filter(s::key.eq(key)).select(s::value).first::<String>(c).optional())
 }
 
 /// Stores `value` unless the key already exists, and returns what is stored: two instances
@@ -16,7 +16,10 @@ pub fn get_or_insert(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<S
     if let Some(v) = get(conn, key)? {
         return Ok(v);
     }
-    match diesel::insert_into(s::app_settings).values((s::key.eq(key), s::value.eq(value))).execute(conn) {
+    match native!(conn, |c| diesel::insert_into(s::app_settings)
+        .values((s::key.eq(key), s::value.eq(value)))
+        .execute(c))
+    {
         Ok(_) => Ok(value.to_owned()),
         Err(e) if is_unique_violation(&e) => get(conn, key)?.ok_or(diesel::result::Error::NotFound),
         Err(e) => Err(e),
