@@ -7,7 +7,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::{Condition, Next, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
@@ -18,6 +18,7 @@ use crate::auth::password;
 use crate::auth::token::Tokens;
 use crate::config::Settings;
 use crate::db::{self, Pool, repo};
+use crate::http;
 use crate::routes::extract::BODY_LIMIT;
 use crate::routes::fallback::{self, RouteTable};
 
@@ -47,6 +48,7 @@ impl Application {
         let state = web::Data::new(AppState { pool, tokens });
         let doc = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
@@ -67,7 +69,14 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback::not_found))
+                // Innermost first. CORS answers preflights before routing (the fallback would
+                // say 405); problem_json renders CORS refusals and keeps CORS headers on the
+                // errors it rewrites; the security headers go on every answer; HEAD is routed
+                // as GET, and the log outside keeps the method as sent.
+                .wrap(Condition::new(!cors_origins.is_empty(), http::cors::cors(&cors_origins)))
                 .wrap(from_fn(fallback::problem_json))
+                .wrap(from_fn(http::headers::security_headers))
+                .wrap(from_fn(http::head::head_as_get))
                 .wrap(from_fn(request_log))
         })
         .workers(settings.workers)
