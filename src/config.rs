@@ -1,10 +1,24 @@
-//! Settings from the environment (`SIPROV_*`), with defaults that run with nothing set.
-//! Secrets are wrapped so that `Debug` never prints them.
+//! The command line and the settings. Each setting is defined once, as a flag with its
+//! environment variable as fallback; nothing set runs on defaults. A refused value names the
+//! setting the operator actually used (the flag, the variable, or `DATABASE_URL`), and
+//! secrets are wrapped so that `Debug` never prints them and `--help` never shows them.
 
 use std::fmt;
 use std::net::SocketAddr;
 
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
 use crate::db::Backend;
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/siprov.db";
+const DEFAULT_ADMIN_USERNAME: &str = "admin";
+const DEFAULT_TOKEN_TTL: &str = "900";
+const DEFAULT_LOG_FORMAT: &str = "text";
+const DEFAULT_LOG_FILTER: &str = "info";
+/// Far above what 2..64 cores use; a typo like 10000 must not start ten thousand threads.
+const MAX_WORKERS: usize = 1024;
 
 /// A secret string: its `Debug` says `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -32,6 +46,8 @@ pub enum LogFormat {
     Json,
 }
 
+/// What the process runs with. A plain struct: tests take [`Settings::from_lookup`]'s
+/// defaults and change fields.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub listen: SocketAddr,
@@ -41,49 +57,250 @@ pub struct Settings {
     pub jwt_secret: Option<Secret>,
     pub token_ttl_secs: u64,
     pub log_format: LogFormat,
+    /// A `tracing-subscriber` filter, already checked to parse.
+    pub log_filter: String,
+    pub workers: usize,
+    /// Origins (`scheme://host[:port]`, lowercase) a browser front-end may call from; empty
+    /// means no CORS headers at all.
+    pub cors_origins: Vec<String>,
+}
+
+/// siprov: a multi-tenant SIP provisioning API (service providers, organizations, users,
+/// their telephone numbers and SIP phones).
+///
+/// Every option falls back to the environment variable shown with it.
+#[derive(Parser, Debug)]
+#[command(name = "siprov", version, disable_help_subcommand = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Serve the API until SIGINT or SIGTERM (the default)
+    Serve,
+    /// Run the database migrations and exit (for deploy pipelines)
+    Migrate,
+    /// Print the OpenAPI document
+    Openapi,
+}
+
+/// The definition of every setting: flag, variable, help. Read through [`ArgMatches`] by id
+/// (the field name) so that a refusal can name where the value came from.
+#[derive(Args, Debug)]
+struct SettingsArgs {
+    /// Address to serve on
+    #[arg(long, env = "SIPROV_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN, global = true)]
+    listen: Option<String>,
+
+    /// sqlite://PATH (created on first start; sqlite:///abs/path for an absolute path) or
+    /// postgres://user:pass@host:5432/db. Falls back to DATABASE_URL
+    #[arg(
+        long,
+        env = "SIPROV_DATABASE_URL",
+        value_name = "URL",
+        default_value = DEFAULT_DATABASE_URL,
+        hide_env_values = true,
+        global = true
+    )]
+    database_url: Option<String>,
+
+    /// First system admin, created only when no system admin exists
+    #[arg(
+        long,
+        env = "SIPROV_BOOTSTRAP_ADMIN_USERNAME",
+        value_name = "NAME",
+        default_value = DEFAULT_ADMIN_USERNAME,
+        global = true
+    )]
+    bootstrap_admin_username: Option<String>,
+
+    /// Password of the first system admin (at least 12 characters), used on first start only;
+    /// generated and printed once when unset. Prefer the variable: a command line is visible
+    /// to every user
+    #[arg(
+        long,
+        env = "SIPROV_BOOTSTRAP_ADMIN_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    bootstrap_admin_password: Option<String>,
+
+    /// HS256 signing secret, at least 32 bytes; generated on first start and stored in the
+    /// database when unset. Prefer the variable: a command line is visible to every user
+    #[arg(long, env = "SIPROV_JWT_SECRET", value_name = "SECRET", hide_env_values = true, global = true)]
+    jwt_secret: Option<String>,
+
+    /// Access-token lifetime in seconds (30 to 86400)
+    #[arg(long, env = "SIPROV_TOKEN_TTL", value_name = "SECONDS", default_value = DEFAULT_TOKEN_TTL, global = true)]
+    token_ttl: Option<String>,
+
+    /// Log format: text, or json (one object per line)
+    #[arg(long, env = "SIPROV_LOG_FORMAT", value_name = "FORMAT", default_value = DEFAULT_LOG_FORMAT, global = true)]
+    log_format: Option<String>,
+
+    /// Log filter, tracing-subscriber syntax (e.g. info,siprov=debug)
+    #[arg(long, env = "RUST_LOG", value_name = "FILTER", default_value = DEFAULT_LOG_FILTER, global = true)]
+    log_filter: Option<String>,
+
+    /// HTTP worker threads [default: number of cores]
+    #[arg(long, env = "SIPROV_WORKERS", value_name = "N", global = true)]
+    workers: Option<String>,
+
+    /// Comma-separated origins a browser front-end may call from
+    /// (e.g. https://portal.example.com) [default: none, no CORS headers]
+    #[arg(long, env = "SIPROV_CORS_ORIGINS", value_name = "ORIGINS", global = true)]
+    cors_origins: Option<String>,
+}
+
+impl Cli {
+    /// Parses the process's arguments (each falling back to its variable). Help, version and
+    /// usage errors are printed by clap, which then exits: 0, or 2 for a usage error, before
+    /// anything is opened or bound.
+    pub fn parse_process() -> (Command, ArgMatches) {
+        let matches = Cli::command().get_matches();
+        let command = match Cli::from_arg_matches(&matches) {
+            Ok(cli) => cli.command.unwrap_or(Command::Serve),
+            Err(e) => e.exit(),
+        };
+        (command, matches)
+    }
+}
+
+/// A setting's text and the name it was given under, for refusals.
+struct Given {
+    value: String,
+    name: String,
+}
+
+impl Given {
+    /// `NAME="value"`, for settings that are not secret.
+    fn shown(&self) -> String {
+        format!("{}={:?}", self.name, self.value)
+    }
 }
 
 impl Settings {
-    pub fn from_env() -> Result<Settings, String> {
-        Settings::from_lookup(|k| std::env::var(k).ok())
+    /// From parsed arguments, clap having fallen back to the environment.
+    pub fn from_matches(matches: &ArgMatches) -> Result<Settings, String> {
+        let cmd = Cli::command();
+        let given = |id: &str| {
+            let value = matches.try_get_one::<String>(id).ok().flatten()?.clone();
+            let name = match matches.value_source(id)? {
+                ValueSource::CommandLine => format!("--{}", arg_of(&cmd, id)?.get_long()?),
+                ValueSource::EnvVariable => arg_of(&cmd, id)?.get_env()?.to_string_lossy().into_owned(),
+                // The code's default applies (and DATABASE_URL may come first).
+                _ => return None,
+            };
+            Some(Given { value, name })
+        };
+        Settings::resolve(given, |k| std::env::var(k).ok())
     }
 
-    /// Reads settings through `get`, so tests can pass a map instead of the environment.
+    /// Reads the settings' variables through `get` alone: tests pass `|_| None` for the
+    /// defaults, or a map, and never depend on the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
-        let get = |k: &str| get(k).filter(|v| !v.is_empty());
-        let listen_raw = get("SIPROV_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen = listen_raw
-            .parse()
-            .map_err(|_| format!("SIPROV_LISTEN={listen_raw:?} is not an address like 127.0.0.1:8080"))?;
-        let url = get("SIPROV_DATABASE_URL")
-            .or_else(|| get("DATABASE_URL"))
-            .unwrap_or_else(|| "sqlite://data/siprov.db".into());
-        let database = Backend::from_url(&url).map_err(|e| format!("SIPROV_DATABASE_URL: {e}"))?;
-        let bootstrap_admin_username = get("SIPROV_BOOTSTRAP_ADMIN_USERNAME").unwrap_or_else(|| "admin".into());
+        let cmd = Cli::command();
+        let given = |id: &str| {
+            let name = arg_of(&cmd, id)?.get_env()?.to_string_lossy().into_owned();
+            get(&name).map(|value| Given { value, name })
+        };
+        Settings::resolve(given, &get)
+    }
+
+    /// Checks every setting; `given` answers by argument id, `env` is asked for
+    /// `DATABASE_URL` only. An empty value counts as unset (compose files write `X: ""`).
+    fn resolve(
+        given: impl Fn(&str) -> Option<Given>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, String> {
+        let given = |id: &str| given(id).filter(|g| !g.value.is_empty());
+
+        let listen = match given("listen") {
+            Some(g) => g.value.parse().map_err(|_| format!("{} is not an address like 127.0.0.1:8080", g.shown()))?,
+            None => DEFAULT_LISTEN.parse().map_err(|_| "bad default listen address".to_owned())?,
+        };
+
+        // The URL may hold a password: never echoed, only its scheme is.
+        let database = match given("database_url").or_else(|| {
+            env("DATABASE_URL").filter(|v| !v.is_empty()).map(|value| Given { value, name: "DATABASE_URL".into() })
+        }) {
+            Some(g) => Backend::from_url(&g.value).map_err(|e| format!("{}: {e}", g.name))?,
+            None => Backend::from_url(DEFAULT_DATABASE_URL)?,
+        };
+
         let mut errors = crate::domain::validate::Errors::default();
-        errors.username("SIPROV_BOOTSTRAP_ADMIN_USERNAME", &bootstrap_admin_username);
-        let bootstrap_admin_password = get("SIPROV_BOOTSTRAP_ADMIN_PASSWORD").map(Secret::new);
-        if let Some(p) = &bootstrap_admin_password {
-            errors.password("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", p.expose());
+        let username = given("bootstrap_admin_username");
+        let bootstrap_admin_username = username.as_ref().map_or(DEFAULT_ADMIN_USERNAME.to_owned(), |g| g.value.clone());
+        if let Some(g) = &username {
+            errors.username(&g.name, &g.value);
+        }
+        let password = given("bootstrap_admin_password");
+        if let Some(g) = &password {
+            errors.password(&g.name, &g.value);
         }
         if let Some(e) = errors.into_vec().into_iter().next() {
             return Err(format!("{}: {}", e.field, e.message));
         }
-        let jwt_secret = get("SIPROV_JWT_SECRET").map(Secret::new);
-        if jwt_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
-            return Err("SIPROV_JWT_SECRET must be at least 32 bytes".into());
-        }
-        let ttl_raw = get("SIPROV_TOKEN_TTL").unwrap_or_else(|| "900".into());
-        let token_ttl_secs = ttl_raw
-            .parse::<u64>()
-            .ok()
-            .filter(|t| (30..=86_400).contains(t))
-            .ok_or_else(|| format!("SIPROV_TOKEN_TTL={ttl_raw:?} must be a number of seconds from 30 to 86400"))?;
-        let log_format = match get("SIPROV_LOG_FORMAT").as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => return Err(format!("SIPROV_LOG_FORMAT={other:?} must be text or json")),
+        let bootstrap_admin_password = password.map(|g| Secret::new(g.value));
+
+        let jwt_secret = match given("jwt_secret") {
+            Some(g) if g.value.len() < 32 => return Err(format!("{} must be at least 32 bytes", g.name)),
+            g => g.map(|g| Secret::new(g.value)),
         };
+
+        let token_ttl_secs = match given("token_ttl") {
+            Some(g) => g
+                .value
+                .parse::<u64>()
+                .ok()
+                .filter(|t| (30..=86_400).contains(t))
+                .ok_or_else(|| format!("{} must be a number of seconds from 30 to 86400", g.shown()))?,
+            None => DEFAULT_TOKEN_TTL.parse().map_err(|_| "bad default token lifetime".to_owned())?,
+        };
+
+        let log_format = match given("log_format") {
+            None => LogFormat::Text,
+            Some(g) if g.value == "text" => LogFormat::Text,
+            Some(g) if g.value == "json" => LogFormat::Json,
+            Some(g) => return Err(format!("{} must be text or json", g.shown())),
+        };
+
+        let log_filter = match given("log_filter") {
+            Some(g) => {
+                tracing_subscriber::EnvFilter::builder()
+                    .parse(&g.value)
+                    .map_err(|e| format!("{} is not a log filter: {e}", g.shown()))?;
+                g.value
+            }
+            None => DEFAULT_LOG_FILTER.to_owned(),
+        };
+
+        let workers = match given("workers") {
+            Some(g) => g
+                .value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_WORKERS).contains(n))
+                .ok_or_else(|| format!("{} must be a whole number from 1 to {MAX_WORKERS}", g.shown()))?,
+            None => std::thread::available_parallelism().map_or(2, usize::from),
+        };
+
+        let cors_origins = match given("cors_origins") {
+            Some(g) => g
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| origin(o).map_err(|why| format!("{}: {o:?} {why}", g.name)))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+
         Ok(Settings {
             listen,
             database,
@@ -92,7 +309,35 @@ impl Settings {
             jwt_secret,
             token_ttl_secs,
             log_format,
+            log_filter,
+            workers,
+            cors_origins,
         })
+    }
+}
+
+fn arg_of<'a>(cmd: &'a clap::Command, id: &str) -> Option<&'a clap::Arg> {
+    cmd.get_arguments().find(|a| a.get_id() == id)
+}
+
+/// An origin as browsers send it: `http` or `https`, a host, an optional port, nothing else.
+/// Lowercased, since the `Origin` header is compared byte for byte.
+fn origin(text: &str) -> Result<String, &'static str> {
+    if text == "*" {
+        return Err("is not allowed: list the origins (a token-bearing API must not answer every site)");
+    }
+    let lower = text.to_ascii_lowercase();
+    let uri: actix_web::http::Uri = lower.parse().map_err(|_| "is not an origin like https://portal.example.com")?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let exact = uri.authority().is_some_and(|a| {
+        !a.as_str().contains('@')
+            && !a.host().is_empty()
+            && format!("{}://{a}", uri.scheme_str().unwrap_or("")) == lower
+    });
+    if scheme_ok && exact {
+        Ok(lower)
+    } else {
+        Err("is not an origin like https://portal.example.com (scheme, host and port only, no path)")
     }
 }
 
@@ -106,6 +351,19 @@ mod tests {
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
+    /// Parses a command line without reading the process environment: every variable is
+    /// taken off the definitions first.
+    fn args(argv: &[&str]) -> Result<Settings, String> {
+        let cmd = Cli::command().mut_args(|a| a.env(None::<&str>));
+        let matches = cmd.try_get_matches_from(argv).map_err(|e| e.to_string())?;
+        Settings::from_matches(&matches)
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
     #[test]
     fn nothing_set_runs_on_sqlite_on_localhost_8080() {
         let s = with(&[]).unwrap();
@@ -114,6 +372,47 @@ mod tests {
         assert_eq!(s.bootstrap_admin_username, "admin");
         assert_eq!(s.token_ttl_secs, 900);
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.log_filter, "info");
+        assert!(s.workers >= 1);
+        assert!(s.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn the_defaults_of_the_command_line_are_the_same() {
+        let s = args(&["siprov"]).unwrap();
+        let d = with(&[]).unwrap();
+        assert_eq!((s.listen, &s.database, s.token_ttl_secs), (d.listen, &d.database, d.token_ttl_secs));
+        assert_eq!(
+            (s.bootstrap_admin_username, s.log_format, s.log_filter),
+            (d.bootstrap_admin_username, d.log_format, d.log_filter)
+        );
+    }
+
+    #[test]
+    fn every_setting_is_read_from_its_variable() {
+        let s = with(&[
+            ("SIPROV_LISTEN", "0.0.0.0:9000"),
+            ("SIPROV_DATABASE_URL", "postgres://u@h/d"),
+            ("SIPROV_BOOTSTRAP_ADMIN_USERNAME", "root"),
+            ("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", "twelve-chars-ok"),
+            ("SIPROV_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("SIPROV_TOKEN_TTL", "60"),
+            ("SIPROV_LOG_FORMAT", "json"),
+            ("RUST_LOG", "warn,siprov=debug"),
+            ("SIPROV_WORKERS", "3"),
+            ("SIPROV_CORS_ORIGINS", "https://Portal.example.com, http://localhost:3000"),
+        ])
+        .unwrap();
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.database, Backend::Postgres("postgres://u@h/d".into()));
+        assert_eq!(s.bootstrap_admin_username, "root");
+        assert_eq!(s.bootstrap_admin_password.as_ref().map(Secret::expose), Some("twelve-chars-ok"));
+        assert!(s.jwt_secret.is_some());
+        assert_eq!(
+            (s.token_ttl_secs, s.log_format, s.log_filter.as_str(), s.workers),
+            (60, LogFormat::Json, "warn,siprov=debug", 3)
+        );
+        assert_eq!(s.cors_origins, ["https://portal.example.com", "http://localhost:3000"]);
     }
 
     #[test]
@@ -122,19 +421,55 @@ mod tests {
         assert!(with(&[("SIPROV_DATABASE_URL", "mysql://x")]).unwrap_err().contains("scheme"));
         assert!(with(&[("SIPROV_JWT_SECRET", "short")]).unwrap_err().contains("32 bytes"));
         assert!(with(&[("SIPROV_TOKEN_TTL", "soon")]).unwrap_err().contains("SIPROV_TOKEN_TTL"));
+        assert!(with(&[("SIPROV_TOKEN_TTL", "29")]).unwrap_err().contains("SIPROV_TOKEN_TTL"));
         assert!(with(&[("SIPROV_LOG_FORMAT", "xml")]).unwrap_err().contains("SIPROV_LOG_FORMAT"));
         assert!(with(&[("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", "short")]).unwrap_err().contains("12"));
+        assert!(with(&[("SIPROV_BOOTSTRAP_ADMIN_USERNAME", "No Way")]).unwrap_err().contains("USERNAME"));
+        assert!(with(&[("SIPROV_WORKERS", "0")]).unwrap_err().starts_with("SIPROV_WORKERS=\"0\""));
+        assert!(with(&[("SIPROV_WORKERS", "many")]).unwrap_err().starts_with("SIPROV_WORKERS=\"many\""));
+        assert!(with(&[("RUST_LOG", "siprov=loud")]).unwrap_err().starts_with("RUST_LOG="));
+        for origin in
+            ["*", "portal.example.com", "https://portal.example.com/", "https://a.example/x", "ftp://a.example"]
+        {
+            let e = with(&[("SIPROV_CORS_ORIGINS", origin)]).unwrap_err();
+            assert!(e.starts_with("SIPROV_CORS_ORIGINS"), "{origin}: {e}");
+        }
     }
 
     #[test]
-    fn database_url_falls_back_to_database_url() {
+    fn a_refusal_names_the_flag_when_the_value_came_from_the_command_line() {
+        assert!(args(&["siprov", "--workers", "0"]).unwrap_err().starts_with("--workers=\"0\""));
+        assert!(args(&["siprov", "migrate", "--listen=nowhere"]).unwrap_err().starts_with("--listen="));
+        assert!(args(&["siprov", "--database-url", "mysql://x"]).unwrap_err().starts_with("--database-url:"));
+        assert!(args(&["siprov", "--jwt-secret", "x"]).unwrap_err().starts_with("--jwt-secret must"));
+    }
+
+    #[test]
+    fn database_url_falls_back_to_database_url_and_is_named_when_it_is_the_source() {
         let s = with(&[("DATABASE_URL", "postgres://u@h/d")]).unwrap();
         assert_eq!(s.database, Backend::Postgres("postgres://u@h/d".into()));
+        let e = with(&[("DATABASE_URL", "mysql://u:hunter2@h/d")]).unwrap_err();
+        assert!(e.starts_with("DATABASE_URL: "), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        let s = with(&[("DATABASE_URL", "mysql://x"), ("SIPROV_DATABASE_URL", "sqlite://a.db")]).unwrap();
+        assert_eq!(s.database, Backend::Sqlite("a.db".into()));
+    }
+
+    #[test]
+    fn an_empty_value_counts_as_unset() {
+        let s = with(&[("SIPROV_LISTEN", ""), ("SIPROV_WORKERS", ""), ("SIPROV_JWT_SECRET", "")]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert!(s.jwt_secret.is_none());
     }
 
     #[test]
     fn secrets_never_print_in_debug() {
-        let s = with(&[("SIPROV_JWT_SECRET", "0123456789abcdef0123456789abcdef-top")]).unwrap();
-        assert!(!format!("{s:?}").contains("top"));
+        let s = with(&[
+            ("SIPROV_JWT_SECRET", "0123456789abcdef0123456789abcdef-top"),
+            ("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", "password-bottom"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("top") && !debug.contains("bottom"), "{debug}");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::{Condition, Next, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
@@ -19,6 +19,7 @@ use crate::auth::token::Tokens;
 use crate::config::Settings;
 use crate::db::{self, repo};
 use crate::error::BODY_LIMIT;
+use crate::http;
 use crate::routes::fallback::{self, RouteTable};
 use crate::state::AppState;
 
@@ -42,6 +43,7 @@ impl Application {
         let state = web::Data::new(AppState { pool, tokens });
         let doc = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
@@ -62,10 +64,20 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback::not_found))
+                // Innermost first. CORS answers preflights before routing (the fallback would
+                // say 405); problem_json renders CORS refusals and keeps CORS headers on the
+                // errors it rewrites; the security headers go on every answer; HEAD is routed
+                // as GET, and the log outside keeps the method as sent.
+                .wrap(Condition::new(!cors_origins.is_empty(), http::cors::cors(&cors_origins)))
                 .wrap(from_fn(fallback::problem_json))
+                .wrap(from_fn(http::headers::security_headers))
+                .wrap(from_fn(http::head::head_as_get))
                 .wrap(from_fn(request_log))
         })
-        .workers(worker_count())
+        .workers(settings.workers)
+        // Signals are the binary's business (`run_until_signalled`); tests stop by dropping.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)
         .map_err(|e| format!("cannot serve: {e}"))?
         .run();
@@ -79,13 +91,54 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves until SIGINT or SIGTERM, then drains: no new connections, idle ones closed,
+    /// requests in flight given up to [`SHUTDOWN_TIMEOUT_SECS`] to finish. Either signal is
+    /// graceful (actix's own handling would make SIGINT a forced stop).
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let stop = shutdown_signal()?;
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = stop.await;
+            tracing::info!(signal, timeout_secs = SHUTDOWN_TIMEOUT_SECS, "stopping: draining requests in flight");
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
 }
 
-fn worker_count() -> usize {
-    std::env::var("SIPROV_WORKERS")
-        .ok()
-        .and_then(|w| w.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2))
+/// How long requests in flight may take to finish after a stop signal.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// Resolves with the name of the first SIGINT or SIGTERM. The handlers are installed here,
+/// at once, so a failure to install them stops start-up instead of leaving a server that
+/// cannot be stopped gracefully.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    use std::task::Poll;
+
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(std::future::poll_fn(move |cx| {
+        if interrupt.poll_recv(cx).is_ready() {
+            Poll::Ready("SIGINT")
+        } else if terminate.poll_recv(cx).is_ready() {
+            Poll::Ready("SIGTERM")
+        } else {
+            Poll::Pending
+        }
+    }))
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    Ok(async {
+        let _ = actix_web::rt::signal::ctrl_c().await;
+        "Ctrl-C"
+    })
 }
 
 /// Creates the first system admin when none exists. A generated password is printed once
@@ -93,6 +146,12 @@ fn worker_count() -> usize {
 fn bootstrap_admin(conn: &mut db::DbConn, settings: &Settings) -> Result<(), String> {
     let err = |e: diesel::result::Error| format!("bootstrap admin: {e}");
     if repo::logins::any_system_admin(conn).map_err(err)? {
+        if settings.bootstrap_admin_password.is_some() {
+            tracing::warn!(
+                "SIPROV_BOOTSTRAP_ADMIN_PASSWORD ignored: a system admin already exists \
+                 (the bootstrap password applies on first start only)"
+            );
+        }
         return Ok(());
     }
     let (password, generated) = match &settings.bootstrap_admin_password {
@@ -141,7 +200,9 @@ async fn request_log(
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Whole microseconds over 1000: the nearest double to a 3-decimal value, which prints
+    // as that value (0.033, not 0.033111999999999996) in text and JSON alike.
+    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
     let _entered = span.enter();
     match result {
         Ok(mut res) => {

@@ -156,11 +156,8 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 /// Connects once (to report the real error at start-up), runs the backend's migrations,
 /// then builds the pool.
 pub fn connect_and_migrate(backend: &Backend) -> Result<Pool, String> {
-    if let Backend::Sqlite(path) = backend
-        && let Some(dir) = std::path::Path::new(path).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if let Backend::Sqlite(path) = backend {
+        create_private_file(std::path::Path::new(path))?;
     }
     let manager = Manager::new(backend.clone());
     let mut conn =
@@ -184,6 +181,33 @@ pub fn connect_and_migrate(backend: &Backend) -> Result<Pool, String> {
         .connection_timeout(Duration::from_secs(5))
         .build(manager)
         .map_err(|e| format!("cannot open the {} connection pool: {e}", backend.name()))
+}
+
+/// Creates a new SQLite file (and its missing directories) readable by its owner only: it
+/// holds the generated signing secret and password hashes. SQLite gives the `-wal` and
+/// `-shm` files the main file's mode. An existing file is left as it is; `:memory:` and
+/// `file:` URIs are SQLite's business.
+fn create_private_file(path: &std::path::Path) -> Result<(), String> {
+    if path.as_os_str() == ":memory:" || path.to_string_lossy().starts_with("file:") {
+        return Ok(());
+    }
+    let mut dirs = std::fs::DirBuilder::new();
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        dirs.mode(0o700);
+        file.mode(0o600);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        dirs.recursive(true).create(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
 }
 
 /// The database side of one request: at most one pooled connection, checked out when

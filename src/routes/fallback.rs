@@ -10,7 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::ApiError;
 
 /// The documented paths and their methods, taken from the OpenAPI document: the same
-/// source the router was built from.
+/// source the router was built from. `HEAD` goes with `GET` (served by
+/// `http::head::head_as_get`, not documented as an operation of its own).
 pub struct RouteTable(Vec<(ResourceDef, String)>);
 
 impl RouteTable {
@@ -23,6 +24,7 @@ impl RouteTable {
                 let mut methods = Vec::new();
                 let ops = [
                     ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),
@@ -58,7 +60,8 @@ pub async fn not_found(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRe
 }
 
 /// Rewrites any error response that is not problem+json yet (actix's own extractors,
-/// Swagger UI) into one, keeping its status.
+/// Swagger UI, CORS refusals) into one, keeping its status and its other headers (CORS,
+/// `Allow`, `Vary`).
 pub async fn problem_json(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -81,6 +84,13 @@ pub async fn problem_json(
         s if s.is_client_error() => ApiError::bad_request("bad_request", "the request could not be understood"),
         _ => ApiError::internal(format!("unstructured {status} response")),
     };
-    let (req, _) = res.into_parts();
-    Ok(ServiceResponse::new(req, error.error_response()).map_into_right_body())
+    let (req, original) = res.into_parts();
+    let mut problem = error.error_response();
+    let own: Vec<header::HeaderName> = problem.headers().keys().cloned().collect();
+    for (name, value) in original.headers() {
+        if !own.contains(name) && name != header::CONTENT_LENGTH {
+            problem.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(req, problem).map_into_right_body())
 }

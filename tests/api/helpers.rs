@@ -129,7 +129,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     QUIET.call_once(|| {
         if std::env::var("TEST_LOG").is_ok() {
-            siprov::telemetry::init(LogFormat::Text);
+            let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+            siprov::telemetry::init(LogFormat::Text, &filter);
         }
     });
     let (db, backend) = TestDb::create();

@@ -14,6 +14,7 @@ mod accounts;
 mod auth;
 mod authz_devices_matrix;
 mod authz_nodes_matrix;
+mod browser;
 mod devices;
 mod nodes;
 mod openapi_drift;

@@ -555,13 +555,13 @@ async fn a_wrong_method_on_a_known_path_is_405_with_an_allow_header() {
     let sp = app.sp("modify").await;
     let org = app.org(&sp, "modify").await;
     let cases: Vec<(Method, String, &[&str])> = vec![
-        (Method::PUT, sp_path(&sp.id), &["GET", "PATCH", "DELETE"]),
-        (Method::POST, sp_path(&sp.id), &["GET", "PATCH", "DELETE"]),
-        (Method::DELETE, "/v1/service-providers".into(), &["GET", "POST"]),
-        (Method::PATCH, orgs_of(&sp.id), &["GET", "POST"]),
-        (Method::PUT, org_path(&org.id), &["GET", "PATCH", "DELETE"]),
-        (Method::DELETE, users_of(&org.id), &["GET", "POST"]),
-        (Method::POST, "/v1/me".into(), &["GET"]),
+        (Method::PUT, sp_path(&sp.id), &["GET", "HEAD", "PATCH", "DELETE"]),
+        (Method::POST, sp_path(&sp.id), &["GET", "HEAD", "PATCH", "DELETE"]),
+        (Method::DELETE, "/v1/service-providers".into(), &["GET", "HEAD", "POST"]),
+        (Method::PATCH, orgs_of(&sp.id), &["GET", "HEAD", "POST"]),
+        (Method::PUT, org_path(&org.id), &["GET", "HEAD", "PATCH", "DELETE"]),
+        (Method::DELETE, users_of(&org.id), &["GET", "HEAD", "POST"]),
+        (Method::POST, "/v1/me".into(), &["GET", "HEAD"]),
         (Method::GET, "/v1/auth/token".into(), &["POST"]),
     ];
     for (method, path, allowed) in cases {
