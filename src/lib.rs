@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod openapi;
+pub mod provisioning;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
