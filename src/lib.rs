@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod provisioning;
 pub mod routes;
 pub mod service;
 pub mod startup;
