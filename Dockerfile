@@ -26,7 +26,9 @@ WORKDIR /build
 #    bin, the [[test]] api and the [[bench]] d4_query (tests and benches are not built, and
 #    their real files stay out of this layer so editing a test does not rebuild every crate).
 #    .ci/docker-context runs these steps on CI, which is how a new target missing here shows.
+#    .cargo/config.toml carries the bundled SQLite's build flags, so it comes first too.
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY .cargo ./.cargo
 COPY migrations ./migrations
 RUN mkdir -p src tests/api benches \
     && echo 'fn main() {}' > src/main.rs \
