@@ -25,7 +25,7 @@ PG_ADMIN=${SIPROV_BENCH_DATABASE_URL:-}
 if [[ -n $PG_ADMIN ]]; then
   DBNAME="siprov_bench_$RANDOM$RANDOM"
   psql -q "$PG_ADMIN" -c "CREATE DATABASE $DBNAME" >/dev/null
-  DB_URL="${PG_ADMIN%/*}/$DBNAME"
+  DB_URL="${PG_ADMIN%/*}/$DBNAME${SIPROV_BENCH_PG_PARAMS:+?$SIPROV_BENCH_PG_PARAMS}"
   BACKEND=postgres
 else
   DB_URL="sqlite://$WORK/bench.db"

@@ -12,7 +12,6 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
-use uuid::Uuid;
 
 use crate::auth::password;
 use crate::auth::token::Tokens;
@@ -40,6 +39,7 @@ impl Application {
         let listener =
             TcpListener::bind(settings.listen).map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let blocking_threads = (pool.max_size() as usize).div_ceil(settings.workers).max(1);
         let state = web::Data::new(AppState { pool, tokens });
         let doc = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
@@ -75,6 +75,10 @@ impl Application {
                 .wrap(from_fn(request_log))
         })
         .workers(settings.workers)
+        // Every database call runs on a blocking thread and takes its connection there, never
+        // across an await; more blocking threads than connections would only queue on the
+        // pool's lock and wake each other. Beyond these, calls wait in the runtime's queue.
+        .worker_max_blocking_threads(blocking_threads)
         // Signals are the binary's business (`run_until_signalled`); tests stop by dropping.
         .disable_signals()
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
@@ -194,7 +198,7 @@ async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let request_id = Uuid::new_v4().to_string();
+    let request_id = http::request_id::of(&req);
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
@@ -209,7 +213,7 @@ async fn request_log(
             let status = res.status().as_u16();
             tracing::info!(status, latency_ms, "request");
             if let Ok(v) = HeaderValue::from_str(&request_id) {
-                res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+                res.headers_mut().insert(HeaderName::from_static(http::request_id::HEADER), v);
             }
             Ok(res)
         }

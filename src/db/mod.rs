@@ -170,7 +170,7 @@ pub fn connect_and_migrate(backend: &Backend) -> Result<Pool, String> {
     drop(conn);
     let max_size = match backend {
         Backend::Sqlite(_) => 8,
-        Backend::Postgres(_) => 10,
+        Backend::Postgres(_) => 4,
     };
     // No test query on every checkout: a connection that fails is marked broken by the
     // request that saw it fail (see `Session::run`) and dropped when it returns.
@@ -271,6 +271,9 @@ where
     Session::new(pool.clone()).run(move |s| f(s.conn()?)).await
 }
 
+/// One SQLite write transaction at a time in this process (see [`write_tx`]).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in one write transaction; any error rolls everything back, so a failed request
 /// leaves no partial rows. On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the
 /// write lock up front, so two racing writers queue on `busy_timeout` instead of one
@@ -282,6 +285,10 @@ where
     match conn {
         DbConn::Postgresql(_) => conn.transaction(f),
         DbConn::Sqlite(_) => {
+            // Writers of this process queue here, in order, instead of in SQLite's busy
+            // handler, which sleeps 1 to 100 ms between tries: under load that sleep, not
+            // the work, would set the tail latency of every write.
+            let _writer = SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             conn.batch_execute("BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => match conn.batch_execute("COMMIT") {

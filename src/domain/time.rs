@@ -32,8 +32,22 @@ impl Timestamp {
 }
 
 impl fmt::Display for Timestamp {
+    /// [`FORMAT`], written field by field: every answer carries timestamps, and chrono's
+    /// format-string interpreter costs more than the rest of rendering one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format(FORMAT))
+        use chrono::{Datelike, Timelike};
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond() / 1_000 % 1_000_000
+        )
     }
 }
 
@@ -53,5 +67,7 @@ mod tests {
         assert_eq!(t.to_string(), "2026-12-03T05:02:01.500000Z");
         assert_eq!(Timestamp::parse(&t.to_string()), Some(t));
         assert!(Timestamp::parse("yesterday").is_none());
+        let now = Timestamp::now();
+        assert_eq!(now.to_string(), now.datetime().format(FORMAT).to_string());
     }
 }

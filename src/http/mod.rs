@@ -6,3 +6,4 @@
 pub mod cors;
 pub mod head;
 pub mod headers;
+pub mod request_id;

@@ -56,8 +56,11 @@ impl FromRequest for Db {
     type Future = Ready<Result<Db, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(Authenticated(login)) = req.extensions().get::<Authenticated>().copied() else {
-            return ready(Err(ApiError::unauthorized("missing_token", "a Bearer token is required")));
+        let verdict = req.extensions_mut().remove::<Result<Authenticated, ApiError>>();
+        let login = match verdict {
+            Some(Ok(Authenticated(login))) => login,
+            Some(Err(refused)) => return ready(Err(refused)),
+            None => return ready(Err(ApiError::unauthorized("missing_token", "a Bearer token is required"))),
         };
         ready(
             req.app_data::<web::Data<AppState>>()

@@ -67,35 +67,88 @@ const COLUMNS: Columns = (
     d::updated_at,
 );
 
+/// A device's lines as one value of its row, on PostgreSQL: a JSON array of
+/// `[account_id, number, position]` in position order, aggregated by the server in the query
+/// that reads the device, so a device and its lines (or a page and theirs) cost one round
+/// trip. On SQLite, where a second statement costs microseconds and no round trip while
+/// JSON aggregation per row costs more, it is NULL and the lines are read by [`lines_of`] /
+/// [`lines_in`].
+#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct LinesJson;
+
+impl diesel::Expression for LinesJson {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for LinesJson {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("NULL");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LinesJson {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT COALESCE(json_agg(json_build_array(l.account_id, a.number, l.position) ORDER BY l.position), '[]')::text \
+             FROM device_lines l JOIN accounts a ON a.id = l.account_id WHERE l.device_id = devices.id)",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for LinesJson {}
+impl<QS> diesel::SelectableExpression<QS> for LinesJson {}
+
+/// The lines [`LinesJson`] read.
+fn parse_lines(json: &str) -> QueryResult<Vec<Line>> {
+    let rows: Vec<(AccountId, String, i32)> = serde_json::from_str(json)
+        .map_err(|e| diesel::result::Error::DeserializationError(format!("device lines: {e}").into()))?;
+    Ok(rows.into_iter().map(|(account_id, number, position)| Line { account_id, number, position }).collect())
+}
+
 /// A device with what the rules need: its context's and assignee's places in the tree,
-/// and whether the caller is on its owners list; one query.
+/// and whether the caller is on its owners list; and its lines. One query.
 #[derive(Clone, Debug)]
 pub struct DeviceWithFacts {
     pub device: DeviceRecord,
     pub context: NodeRef,
     pub assignee: Option<NodeRef>,
     pub caller_is_owner: bool,
+    pub lines: Vec<Line>,
 }
+
+/// A device, its context and assignee nodes, the caller's owner flag, its lines' JSON.
+type FactsRow = (DeviceRecord, RefRow, Option<RefRow>, bool, Option<String>);
 
 pub fn find_with_facts(conn: &mut DbConn, id: DeviceId, caller: LoginId) -> QueryResult<Option<DeviceWithFacts>> {
     let owner = exists(dwn::table.filter(dwn::device_id.eq(id)).filter(dwn::login_id.eq(caller)));
-    let row: Option<(DeviceRecord, RefRow, Option<RefRow>, bool)> = native!(conn, |c| d::devices
+    let row: Option<FactsRow> = native!(conn, |c| d::devices
         .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
         .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
         .filter(d::id.eq(id))
-        .select((COLUMNS, REF_COLUMNS, assignee.fields(REF_COLUMNS).nullable(), owner))
+        .select((COLUMNS, REF_COLUMNS, assignee.fields(REF_COLUMNS).nullable(), owner, LinesJson))
         .first(c)
         .optional())?;
-    Ok(row.map(|(device, context, assignee_row, caller_is_owner)| DeviceWithFacts {
+    let Some((device, context, assignee_row, caller_is_owner, lines)) = row else { return Ok(None) };
+    let lines = match lines {
+        Some(json) => parse_lines(&json)?,
+        None => lines_of(conn, id)?,
+    };
+    Ok(Some(DeviceWithFacts {
         device,
         context: to_ref(context),
         assignee: assignee_row.map(to_ref),
         caller_is_owner,
+        lines,
     }))
 }
 
-/// A device and the kinds of its context and assignee, as a listing shows it.
-pub type Listed = (DeviceRecord, NodeKind, Option<NodeKind>);
+/// A device, the kinds of its context and assignee, and its lines, as a listing shows it.
+pub type Listed = (DeviceRecord, NodeKind, Option<NodeKind>, Vec<Line>);
 
 /// Inserts a device; a taken MAC is a unique violation (the caller answers 409, D9).
 pub fn insert(conn: &mut DbConn, dev: &DeviceRecord) -> QueryResult<()> {
@@ -162,11 +215,11 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<Listed>> {
     let id = uid(context.id);
-    native!(conn, |c| {
+    let rows = native!(conn, |c| {
         let mut q = d::devices
             .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
             .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
-            .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable()))
+            .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable(), LinesJson))
             .filter(d::id.gt(uid(after.unwrap_or(Uuid::nil()))))
             .order(d::id.asc())
             .limit(limit + 1)
@@ -191,23 +244,19 @@ pub fn list(
         if let Some(m) = &f.model {
             q = q.filter(d::model.eq(m.clone()));
         }
-        q.load(c)
-    })
-}
-
-/// The lines of several devices at once, by device id, ordered by position.
-pub fn lines(conn: &mut DbConn, device_ids: &[DeviceId]) -> QueryResult<HashMap<DeviceId, Vec<Line>>> {
-    let rows: Vec<(DeviceId, Line)> = native!(conn, |c| dl::table
-        .inner_join(accounts::table)
-        .filter(dl::device_id.eq_any(device_ids))
-        .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
-        .order((dl::device_id, dl::position))
-        .load(c))?;
-    let mut map: HashMap<DeviceId, Vec<Line>> = HashMap::new();
-    for (device_id, line) in rows {
-        map.entry(device_id).or_default().push(line);
-    }
-    Ok(map)
+        q.load::<(DeviceRecord, NodeKind, Option<NodeKind>, Option<String>)>(c)
+    })?;
+    let mut unread: Vec<DeviceId> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0.id).collect();
+    let mut read = if unread.is_empty() { HashMap::new() } else { lines_in(conn, std::mem::take(&mut unread))? };
+    rows.into_iter()
+        .map(|(device, context, assignee_kind, lines)| {
+            let lines = match lines {
+                Some(json) => parse_lines(&json)?,
+                None => read.remove(&device.id).unwrap_or_default(),
+            };
+            Ok((device, context, assignee_kind, lines))
+        })
+        .collect()
 }
 
 /// The lines of one device, ordered by position.
@@ -218,6 +267,31 @@ pub fn lines_of(conn: &mut DbConn, id: DeviceId) -> QueryResult<Vec<Line>> {
         .select((dl::account_id, accounts::number, dl::position))
         .order(dl::position)
         .load(c))
+}
+
+/// The lines of several devices, by device, ordered by position: one statement, kept
+/// prepared whatever the number of devices (their ids go in as one JSON array on SQLite,
+/// one array parameter on PostgreSQL).
+pub fn lines_in(conn: &mut DbConn, ids: Vec<DeviceId>) -> QueryResult<HashMap<DeviceId, Vec<Line>>> {
+    let rows: Vec<(DeviceId, Line)> = match conn {
+        DbConn::Sqlite(c) => dl::table
+            .inner_join(accounts::table)
+            .filter(super::InJsonArray::new(dl::device_id, ids.iter().map(|d| d.0)))
+            .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
+            .order((dl::device_id, dl::position))
+            .load(c)?,
+        DbConn::Postgresql(c) => dl::table
+            .inner_join(accounts::table)
+            .filter(dl::device_id.eq_any(&ids))
+            .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
+            .order((dl::device_id, dl::position))
+            .load(c)?,
+    };
+    let mut map: HashMap<DeviceId, Vec<Line>> = HashMap::new();
+    for (device_id, line) in rows {
+        map.entry(device_id).or_default().push(line);
+    }
+    Ok(map)
 }
 
 /// Makes room at `position` by moving every line at or after it one down. Updated from the

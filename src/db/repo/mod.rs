@@ -87,3 +87,66 @@ impl QueryText {
         }
     }
 }
+
+/// A node has `modify` (`device_provisioning = 'modify'`), written into the SQL as a
+/// literal: a prepared statement's generic plan on PostgreSQL can then prove that the
+/// partial index of modify nodes applies, which it cannot for a bound value. Unlike diesel's
+/// `sql()` literals, which are never kept as prepared statements, a query using this one is.
+#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct IsModify;
+
+impl diesel::Expression for IsModify {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for IsModify {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("device_provisioning = 'modify'");
+        Ok(())
+    }
+}
+
+impl diesel::AppearsOnTable<crate::db::schema::nodes::table> for IsModify {}
+impl diesel::SelectableExpression<crate::db::schema::nodes::table> for IsModify {}
+
+/// `column IN (SELECT value FROM json_each(?))`: membership in a list bound as one JSON
+/// array, for SQLite, where diesel's `eq_any` binds one placeholder per element and so is
+/// prepared anew for every list length. One placeholder keeps the statement cached.
+#[derive(Clone, Debug)]
+pub struct InJsonArray<C> {
+    column: C,
+    json: String,
+}
+
+impl<C> InJsonArray<C> {
+    pub fn new(column: C, ids: impl IntoIterator<Item = Uuid>) -> InJsonArray<C> {
+        let quoted: Vec<String> = ids.into_iter().map(|id| format!("\"{}\"", id.hyphenated())).collect();
+        InJsonArray { column, json: format!("[{}]", quoted.join(",")) }
+    }
+}
+
+impl<C: diesel::Expression> diesel::Expression for InJsonArray<C> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<C: QueryId> QueryId for InJsonArray<C> {
+    type QueryId = InJsonArray<C::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
+}
+
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InJsonArray<C> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<C: diesel::expression::ValidGrouping<()>> diesel::expression::ValidGrouping<()> for InJsonArray<C> {
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<QS, C: diesel::AppearsOnTable<QS>> diesel::AppearsOnTable<QS> for InJsonArray<C> {}
+impl<QS, C: diesel::SelectableExpression<QS>> diesel::SelectableExpression<QS> for InJsonArray<C> {}

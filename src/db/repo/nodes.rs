@@ -180,12 +180,7 @@ pub fn delete(conn: &mut DbConn, id: Uuid) -> QueryResult<()> {
 /// prepared statement's generic plan prove that the partial index applies.
 macro_rules! modify_below_query {
     ($col:expr, $value:expr, $id:expr) => {
-        diesel::select(exists(
-            n::nodes
-                .filter($col.eq($value))
-                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("device_provisioning = 'modify'"))
-                .filter(n::id.ne(uid($id))),
-        ))
+        diesel::select(exists(n::nodes.filter($col.eq($value)).filter(super::IsModify).filter(n::id.ne(uid($id)))))
     };
 }
 

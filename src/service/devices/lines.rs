@@ -34,7 +34,7 @@ pub fn add_line(
         };
         authz::accounts::can_put_on_line(actor, &account_facts).check()?;
         authz::devices::can_use_account_on_line(actor, &super::facts(&l), &account.user).check()?;
-        let mut lines = repo::devices::lines_of(conn, id)?;
+        let mut lines = std::mem::take(&mut l.lines);
         if lines.iter().any(|line| line.account_id == body.account_id) {
             return Err(ApiError::conflict("line_conflict", "that account is already on this device"));
         }

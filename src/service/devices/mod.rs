@@ -113,9 +113,8 @@ fn placement<'a>(
     Ok(Placement { context, assignee, modify_below_context })
 }
 
-fn view_of(conn: &mut DbConn, l: DeviceWithFacts) -> Result<DeviceView, ApiError> {
-    let lines = repo::devices::lines_of(conn, l.device.id)?;
-    Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines))
+fn view_of(l: DeviceWithFacts) -> DeviceView {
+    DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), l.lines)
 }
 
 /// `settings.mwi.account_id` must name one of the device's lines.
@@ -243,20 +242,14 @@ pub fn list(
     };
     let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
     let rows = repo::devices::list(conn, &ctx, include_assigned, &filters, page.after, page.limit)?;
-    let paged = Paged::from_rows(rows, page, |(d, _, _)| d.id.0);
-    let ids: Vec<DeviceId> = paged.items.iter().map(|(d, _, _)| d.id).collect();
-    let mut lines = repo::devices::lines(conn, &ids)?;
-    Ok(paged.map(|(d, ctx_kind, assignee_kind)| {
-        let l = lines.remove(&d.id).unwrap_or_default();
-        DeviceView::new(d, ctx_kind, assignee_kind, l)
-    }))
+    let paged = Paged::from_rows(rows, page, |(d, _, _, _)| d.id.0);
+    Ok(paged.map(|(d, ctx_kind, assignee_kind, lines)| DeviceView::new(d, ctx_kind, assignee_kind, lines)))
 }
 
 /// One device (D2; device owners too, A6): one query for the device and its facts, one for
 /// its lines.
 pub fn get(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceView, ApiError> {
-    let l = load_readable(conn, caller, id)?;
-    view_of(conn, l)
+    load_readable(conn, caller, id).map(view_of)
 }
 
 /// Changes a device: provisioning fields need the rights of adding it with the new
@@ -312,7 +305,7 @@ pub fn update(
                 Some(resolve_assignee(conn, actor, &l.context, link)?)
             }
         };
-        let lines = repo::devices::lines_of(conn, id)?;
+        let lines = l.lines.clone();
         check_mwi(&lines, asked.mwi_account_id)?;
         // The rules that depend on them.
         let place = placement(conn, actor, &l.context, assignee.as_ref())?;
