@@ -237,11 +237,11 @@ impl Settings {
         let username = given("bootstrap_admin_username");
         let bootstrap_admin_username = username.as_ref().map_or(DEFAULT_ADMIN_USERNAME.to_owned(), |g| g.value.clone());
         if let Some(g) = &username {
-            errors.username(&g.name, &g.value);
+            errors.check(&g.name, &crate::domain::validate::USERNAME, &g.value);
         }
         let password = given("bootstrap_admin_password");
         if let Some(g) = &password {
-            errors.password(&g.name, &g.value);
+            errors.check(&g.name, &crate::domain::validate::PASSWORD, &g.value);
         }
         if let Some(e) = errors.into_vec().into_iter().next() {
             return Err(format!("{}: {}", e.field, e.message));

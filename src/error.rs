@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::authz::{Outcome, Refusal};
+use crate::domain::code::Code;
 use crate::domain::validate::FieldError;
 
 /// The problem+json body of every error.
@@ -35,9 +36,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("bad request: {detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: Code, detail: String },
     #[error("unauthorized: {detail}")]
-    Unauthorized { code: &'static str, detail: String },
+    Unauthorized { code: Code, detail: String },
     #[error("refused by {}: {}", .0.rule(), .0.code())]
     Denied(Refusal),
     #[error("not found")]
@@ -45,7 +46,7 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
     #[error("conflict: {code}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: Code, detail: String },
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("unsupported media type")]
@@ -69,17 +70,17 @@ impl ApiError {
         ApiError::Internal(cause.into())
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: Code, detail: impl Into<String>) -> ApiError {
         ApiError::BadRequest { code, detail: detail.into() }
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn conflict(code: Code, detail: impl Into<String>) -> ApiError {
         ApiError::Conflict { code, detail: detail.into() }
     }
 
     /// A 422 for one field.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError::Validation(vec![FieldError { field: field.into(), code: code.into(), message: message.into() }])
+    pub fn field(field: &str, code: Code, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(vec![FieldError::new(field, code, message)])
     }
 
     /// A 422 listing invalid fields. With one field at fault its code is also the problem's
@@ -88,17 +89,17 @@ impl ApiError {
         ApiError::Validation(errors)
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn unauthorized(code: Code, detail: impl Into<String>) -> ApiError {
         ApiError::Unauthorized { code, detail: detail.into() }
     }
 
     fn problem(&self) -> Problem {
         let (status, code, detail, rule, errors) = match self {
             ApiError::BadRequest { code, detail } => {
-                (StatusCode::BAD_REQUEST, (*code).to_owned(), detail.clone(), None, vec![])
+                (StatusCode::BAD_REQUEST, code.as_str(), detail.clone(), None, vec![])
             }
             ApiError::Unauthorized { code, detail } => {
-                (StatusCode::UNAUTHORIZED, (*code).to_owned(), detail.clone(), None, vec![])
+                (StatusCode::UNAUTHORIZED, code.as_str(), detail.clone(), None, vec![])
             }
             ApiError::Denied(r) if r.outcome() == Outcome::NotFound => not_found(),
             ApiError::Denied(r) => {
@@ -110,27 +111,25 @@ impl ApiError {
                 let detail = format!("{} (rule {})", r.detail(), r.rule());
                 let errors = r
                     .field()
-                    .map(|field| FieldError { field: field.into(), code: r.code().into(), message: r.detail().into() })
+                    .map(|field| FieldError { field: field.into(), code: r.code(), message: r.detail().into() })
                     .into_iter()
                     .collect();
-                (status, r.code().to_owned(), detail, Some(r.rule().to_string()), errors)
+                (status, r.code(), detail, Some(r.rule().to_string()), errors)
             }
             ApiError::NotFound => not_found(),
             ApiError::MethodNotAllowed { allow } => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed".to_owned(),
+                Code::MethodNotAllowed.as_str(),
                 format!("this resource accepts {allow}"),
                 None,
                 vec![],
             ),
-            ApiError::Conflict { code, detail } => {
-                (StatusCode::CONFLICT, (*code).to_owned(), detail.clone(), None, vec![])
-            }
+            ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, code.as_str(), detail.clone(), None, vec![]),
             ApiError::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 match errors.as_slice() {
-                    [one] => one.code.clone(),
-                    _ => "validation_failed".to_owned(),
+                    [one] => one.code,
+                    _ => Code::ValidationFailed.as_str(),
                 },
                 "the request has invalid values; see `errors`".to_owned(),
                 None,
@@ -138,28 +137,28 @@ impl ApiError {
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type".to_owned(),
+                Code::UnsupportedMediaType.as_str(),
                 "send the body as application/json".to_owned(),
                 None,
                 vec![],
             ),
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large".to_owned(),
+                Code::PayloadTooLarge.as_str(),
                 format!("request bodies are limited to {BODY_LIMIT} bytes"),
                 None,
                 vec![],
             ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable".to_owned(),
+                Code::ServiceUnavailable.as_str(),
                 "the service cannot reach its database; try again shortly".to_owned(),
                 None,
                 vec![],
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error".to_owned(),
+                Code::InternalError.as_str(),
                 "an internal error occurred; it has been logged".to_owned(),
                 None,
                 vec![],
@@ -170,18 +169,18 @@ impl ApiError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
-            code,
+            code: code.to_owned(),
             rule,
             errors,
         }
     }
 }
 
-type Parts = (StatusCode, String, String, Option<String>, Vec<FieldError>);
+type Parts = (StatusCode, &'static str, String, Option<String>, Vec<FieldError>);
 
 /// Every 404 looks the same, whether the resource is absent or hidden by N5.
 fn not_found() -> Parts {
-    (StatusCode::NOT_FOUND, "not_found".to_owned(), "no such resource".to_owned(), None, vec![])
+    (StatusCode::NOT_FOUND, Code::NotFound.as_str(), "no such resource".to_owned(), None, vec![])
 }
 
 impl ResponseError for ApiError {
@@ -240,7 +239,7 @@ impl From<diesel::result::Error> for ApiError {
             // A safety net behind the row locks of `repo::lock`: a concurrent change is a
             // conflict to retry, never a 500.
             Error::DatabaseError(Kind::ForeignKeyViolation, _) => ApiError::conflict(
-                "concurrent_change",
+                Code::ConcurrentChange,
                 "a related resource was changed or removed at the same time; retry the request",
             ),
             ref other if is_unavailable(other) => ApiError::Unavailable(format!("database: {other}")),

@@ -1,14 +1,23 @@
 //! The OpenAPI document: built from the same route configuration the server runs, so a
 //! route cannot exist without its entry; the committed `openapi/openapi.json` is compared
 //! with it by a test.
+//!
+//! Handlers document what is particular to them (their success answer, the rules that can
+//! refuse them); what every operation of a kind shares is added here once, from the same
+//! facts the server acts on: an authenticated operation can answer 401, one with a path id
+//! 404, one with a body 400/413/415/422, every one that touches the database 503.
 
 use actix_web::App;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use crate::authz::Refusal;
+use crate::domain::code::Code;
 use crate::error::Problem;
 
 #[derive(OpenApi)]
@@ -17,24 +26,28 @@ use crate::error::Problem;
         title = "siprov",
         description = "Multi-tenant SIP provisioning API: service providers, organizations, users, \
                        accounts and SIP devices, with every authorization decision named by its \
-                       rule id (see docs/domain.md).",
-        license(name = "Apache-2.0")
+                       rule id. The rules are in the repository's docs/domain.md; a refusal's \
+                       `rule` field names one.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
+    servers((url = "/", description = "this server")),
     components(schemas(Problem)),
     modifiers(&Conventions),
     tags(
         (name = "auth", description = "Access tokens"),
         (name = "me", description = "The caller (M1)"),
-        (name = "service providers"), (name = "organizations"), (name = "users"),
+        (name = "service providers", description = "The tenants at the top of the tree (N1–N5, P1–P4)"),
+        (name = "organizations", description = "Organizations of a service provider (N1–N5, P1–P4)"),
+        (name = "users", description = "Users of an organization (N1–N5, P1–P4)"),
         (name = "devices", description = "SIP devices (D0–D9, A6)"),
         (name = "accounts", description = "Telephone numbers and their lists (A1–A7)"),
-        (name = "health")
+        (name = "health", description = "Liveness and readiness probes")
     )
 )]
 pub struct ApiDoc;
 
-/// The bearer scheme, and the error responses every operation shares, added once here
-/// instead of on each handler.
+/// The bearer scheme, the shared error answers, the problem codes and the links, added
+/// once here instead of on each handler.
 struct Conventions;
 
 impl Modify for Conventions {
@@ -63,41 +76,221 @@ fn add_if_missing(op: &mut Operation, status: &str, description: &str) {
     }
 }
 
-/// Adds the shared error responses and the security requirement to every operation.
+fn has_parameter(op: &Operation, place: ParameterIn, name: Option<&str>) -> bool {
+    op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter().any(|p| match p {
+            RefOr::T(p) => p.parameter_in == place && name.is_none_or(|n| p.name == n),
+            RefOr::Ref(_) => false,
+        })
+    })
+}
+
+/// The description an answer gets when its handler gave none.
+fn default_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "204" => "Done; no content",
+        "304" => "Not modified",
+        _ => "See the problem body",
+    }
+}
+
+/// Adds the shared answers and the security requirement to every operation.
 fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let authenticated = path.starts_with("/v1/") && !path.starts_with("/v1/auth/");
-        let has_id = path.contains('{');
+        let uses_database = path.starts_with("/v1/") || path == "/readyz";
         let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = "OK".into();
+                }
+            }
+            let statuses: Vec<String> = op.responses.responses.keys().cloned().collect();
+            for status in statuses {
+                if let Some(RefOr::T(r)) = op.responses.responses.get_mut(&status)
+                    && (r.description.is_empty() || r.description == "OK")
+                {
+                    r.description = default_description(&status).into();
+                }
+            }
+            if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                // Every body this API takes is required: without one the request is malformed.
+                body.required = Some(utoipa::openapi::Required::True);
+            }
             let has_body = op.request_body.is_some();
+            let has_query = has_parameter(op, ParameterIn::Query, None);
+            let has_id = has_parameter(op, ParameterIn::Path, None);
+            let token_endpoint = op.operation_id.as_deref() == Some("token");
+            if !authenticated {
+                // Open to anyone: an empty requirement says so explicitly.
+                op.security = Some(vec![SecurityRequirement::default()]);
+            }
             if authenticated {
                 op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
                 add_if_missing(
                     op,
                     "401",
-                    "missing, malformed, expired or wrongly signed token (`WWW-Authenticate: Bearer`)",
+                    "`missing_token` or `invalid_token`: no token, or one that is malformed, expired, \
+                     wrongly signed or whose login is gone (`WWW-Authenticate: Bearer`)",
                 );
-                add_if_missing(op, "400", "malformed JSON or query");
             }
             if has_id {
-                add_if_missing(op, "404", "absent, or not visible to the caller (N5)");
+                add_if_missing(op, "404", "`not_found`: absent, or not visible to the caller (N5)");
             }
             if has_body {
-                add_if_missing(op, "413", "body over the size limit");
-                add_if_missing(op, "415", "body is not JSON");
-                add_if_missing(op, "422", "invalid values, listed under `errors`");
-            } else if authenticated
-                && op
-                    .parameters
-                    .as_ref()
-                    .is_some_and(|p| p.iter().any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "limit")))
-            {
-                add_if_missing(op, "422", "`limit` out of range");
+                add_if_missing(op, "400", "`malformed_json`: the body is not JSON");
+                add_if_missing(op, "413", "`payload_too_large`: the body is over 64 KiB");
+                add_if_missing(op, "415", "`unsupported_media_type`: the body is not JSON");
+                if !token_endpoint {
+                    add_if_missing(op, "422", "invalid values, each listed under `errors` with its field and code");
+                }
             }
-            add_if_missing(op, "500", "internal error; the body reveals nothing");
+            if has_query {
+                add_if_missing(op, "400", "`invalid_query` or `invalid_cursor`: a query parameter of the wrong form");
+                if has_parameter(op, ParameterIn::Query, Some("limit")) {
+                    add_if_missing(op, "422", "`invalid_limit`: `limit` out of 1..=500");
+                }
+            }
+            if uses_database {
+                add_if_missing(
+                    op,
+                    "503",
+                    "`service_unavailable`: the database cannot be reached or is busy; retry after \
+                     `Retry-After` seconds",
+                );
+            }
+            add_if_missing(op, "500", "`internal_error`: a bug; the body reveals nothing, the log has the cause");
         }
     }
+}
+
+/// The problem `code` is one of a closed set: the refusals of `authz` and the codes of
+/// `domain::code`, listed from those enums so the document cannot miss one.
+fn problem_codes(doc: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = doc.components.as_mut() else { return };
+    let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else { return };
+    let mut codes: Vec<&'static str> =
+        Code::ALL.iter().map(|c| c.as_str()).chain(Refusal::ALL.iter().map(|r| r.code())).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    if let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") {
+        code.enum_values = Some(codes.iter().map(|c| serde_json::Value::from(*c)).collect());
+    }
+    let rules: Vec<String> = Refusal::ALL.iter().map(|r| r.rule().to_string()).collect();
+    if let Some(RefOr::T(Schema::Object(rule))) = problem.properties.get_mut("rule") {
+        let mut rules = rules;
+        rules.sort();
+        rules.dedup();
+        rule.schema_type = SchemaType::from_iter([Type::String]);
+        rule.enum_values = Some(rules.into_iter().map(serde_json::Value::from).collect());
+    }
+}
+
+/// Where a created resource leads: each 201 answer names the operations that take the new
+/// resource's id (and, for a list member or a line, what else identifies it), so clients
+/// and stateful test tools can follow from a create to the resource.
+const LINKS: &[(&str, &[(&str, &[(&str, &str)])])] = {
+    const BY_ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
+    const MEMBER: &[(&str, &str)] = &[("id", "$request.path.id"), ("username", "$response.body#/username")];
+    &[
+        (
+            "create_service_provider",
+            &[
+                ("get_service_provider", BY_ID),
+                ("patch_service_provider", BY_ID),
+                ("delete_service_provider", BY_ID),
+                ("create_organization", BY_ID),
+                ("list_organizations", BY_ID),
+                ("add_sp_device", BY_ID),
+                ("list_sp_devices", BY_ID),
+            ],
+        ),
+        (
+            "create_organization",
+            &[
+                ("get_organization", BY_ID),
+                ("patch_organization", BY_ID),
+                ("delete_organization", BY_ID),
+                ("create_user", BY_ID),
+                ("list_users", BY_ID),
+                ("add_org_device", BY_ID),
+                ("list_org_devices", BY_ID),
+            ],
+        ),
+        (
+            "create_user",
+            &[
+                ("get_user", BY_ID),
+                ("patch_user", BY_ID),
+                ("delete_user", BY_ID),
+                ("create_account", BY_ID),
+                ("list_accounts", BY_ID),
+                ("add_user_device", BY_ID),
+                ("list_user_devices", BY_ID),
+            ],
+        ),
+        ("add_sp_device", DEVICE_LINKS),
+        ("add_org_device", DEVICE_LINKS),
+        ("add_user_device", DEVICE_LINKS),
+        (
+            "create_account",
+            &[
+                ("get_account", BY_ID),
+                ("patch_account", BY_ID),
+                ("delete_account", BY_ID),
+                ("list_account_owners", BY_ID),
+                ("add_account_owner", BY_ID),
+                ("list_account_administrators", BY_ID),
+                ("add_account_administrator", BY_ID),
+            ],
+        ),
+        ("add_line", &[("remove_line", &[("id", "$response.body#/id"), ("account_id", "$request.body#/account_id")])]),
+        ("add_owner", &[("remove_owner", MEMBER)]),
+        ("add_account_owner", &[("remove_account_owner", MEMBER)]),
+        ("add_account_administrator", &[("remove_account_administrator", MEMBER)]),
+    ]
+};
+
+const DEVICE_LINKS: &[(&str, &[(&str, &str)])] = &[
+    ("get_device", &[("id", "$response.body#/id")]),
+    ("patch_device", &[("id", "$response.body#/id")]),
+    ("delete_device", &[("id", "$response.body#/id")]),
+    ("add_line", &[("id", "$response.body#/id")]),
+    ("list_owners", &[("id", "$response.body#/id")]),
+    ("add_owner", &[("id", "$response.body#/id")]),
+];
+
+fn add_links(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
+            let Some(id) = op.operation_id.clone() else { continue };
+            let Some((_, targets)) = LINKS.iter().find(|(source, _)| *source == id) else { continue };
+            let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") else { continue };
+            for (target, params) in *targets {
+                let mut link = LinkBuilder::new().operation_id(*target);
+                for (name, expr) in *params {
+                    link = link.parameter(*name, serde_json::Value::from(*expr));
+                }
+                created.links.insert(camel(target), RefOr::T(link.build()));
+            }
+        }
+    }
+}
+
+/// `get_device` → `GetDevice`: link names are conventionally PascalCase.
+fn camel(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
 }
 
 /// The whole document, as served at `/openapi.json`.
@@ -105,6 +298,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut doc) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes::configure).split_for_parts();
     apply_conventions(&mut doc);
+    problem_codes(&mut doc);
+    add_links(&mut doc);
     doc
 }
 

@@ -17,6 +17,7 @@ use crate::auth::password;
 use crate::auth::token::Tokens;
 use crate::config::Settings;
 use crate::db::{self, repo};
+use crate::domain::code::Code;
 use crate::error::BODY_LIMIT;
 use crate::http;
 use crate::routes::fallback::{self, RouteTable};
@@ -51,7 +52,7 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    crate::error::ApiError::bad_request("invalid_query", format!("invalid query: {e}")).into()
+                    crate::error::ApiError::bad_request(Code::InvalidQuery, format!("invalid query: {e}")).into()
                 }))
                 .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::NotFound.into()))
                 .configure(crate::routes::configure)

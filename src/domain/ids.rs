@@ -5,6 +5,16 @@ use std::fmt;
 
 use uuid::Uuid;
 
+/// A UUID in the one form the API documents (`format: uuid`): 36 characters, hyphenated,
+/// any case. The braced, URN and unhyphenated forms the `uuid` crate also reads are not ids
+/// a client was given, and a request that sends them is invalid by the document.
+pub fn parse_uuid(s: &str) -> Option<Uuid> {
+    if s.len() != 36 || s.as_bytes().get(8) != Some(&b'-') {
+        return None;
+    }
+    Uuid::try_parse(s).ok()
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -48,3 +58,19 @@ id_type!(
     /// An account (telephone number).
     AccountId
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_hyphenated_form_is_an_id() {
+        let id = Uuid::new_v4();
+        assert_eq!(parse_uuid(&id.hyphenated().to_string()), Some(id));
+        assert_eq!(parse_uuid(&id.hyphenated().to_string().to_uppercase()), Some(id));
+        assert_eq!(parse_uuid(&id.simple().to_string()), None);
+        assert_eq!(parse_uuid(&id.braced().to_string()), None);
+        assert_eq!(parse_uuid(&id.urn().to_string()), None);
+        assert_eq!(parse_uuid("not-a-uuid-but-36-characters-long!!"), None);
+    }
+}

@@ -1,15 +1,29 @@
-//! Field validation shared by every resource. Each check returns the message a client sees
-//! under `errors[].message` of a 422.
+//! The rules for every field a client writes, each defined once: the check the server runs
+//! and the JSON Schema the OpenAPI document states (`minLength`, `maxLength`, `pattern`)
+//! come from the same [`Rule`], and a unit test holds the pattern and the check to the same
+//! answers. A request valid by the document is never refused as invalid, and one the
+//! document refuses is never accepted.
+
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{RefOr, schema::KnownFormat, schema::SchemaFormat};
+
+use super::code::Code;
 
 /// One invalid field of a request body or query.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON path of the field, e.g. `owner.username`.
     pub field: String,
-    /// Stable snake_case reason, e.g. `too_short`.
-    pub code: String,
-    /// Human-readable explanation.
+    /// Stable snake_case reason, e.g. `invalid_name`.
+    pub code: &'static str,
+    /// Human-readable explanation, in the API's terms; it never repeats the rejected value.
     pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: Code, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.to_owned(), code: code.as_str(), message: message.into() }
+    }
 }
 
 /// Collects field errors so a client sees every problem of a request at once.
@@ -17,8 +31,15 @@ pub struct FieldError {
 pub struct Errors(Vec<FieldError>);
 
 impl Errors {
-    pub fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.to_owned(), code: code.to_owned(), message: message.into() });
+    pub fn add(&mut self, field: &str, code: Code, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, code, message));
+    }
+
+    /// Checks `value` against `rule`, naming `field` when it fails.
+    pub fn check(&mut self, field: &str, rule: &Rule, value: &str) {
+        if let Err((code, message)) = rule.check(value) {
+            self.add(field, code, message);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -28,109 +49,370 @@ impl Errors {
     pub fn into_vec(self) -> Vec<FieldError> {
         self.0
     }
+}
 
-    /// Names: 1–200 characters, not blank, no control characters.
-    pub fn name(&mut self, field: &str, value: &str) {
+/// What a text field must be: a length in characters (Unicode scalar values, as JSON
+/// Schema counts them) and a shape, stated once as a pattern for the document and as a
+/// function for the server.
+pub struct Rule {
+    pub min_chars: usize,
+    pub max_chars: usize,
+    /// What the document says of the field.
+    pub description: &'static str,
+    /// The shape as a JSON Schema (ECMA-262) pattern; `None` for any text.
+    pub pattern: Option<&'static str>,
+    /// The shape as the server checks it; the unit tests keep it equal to `pattern`.
+    shape: fn(&str) -> bool,
+    /// The code and message of a value of the wrong shape.
+    invalid: (Code, &'static str),
+    /// Codes of a value too short or too long, when they differ from `invalid`.
+    too_short: Option<(Code, &'static str)>,
+    too_long: Option<(Code, &'static str)>,
+}
+
+impl Rule {
+    /// Ok, or the code and message of the first thing wrong with `value`.
+    pub fn check(&self, value: &str) -> Result<(), (Code, String)> {
         let n = value.chars().count();
-        if value.trim().is_empty() || n > 200 || value.chars().any(char::is_control) {
-            self.add(field, "invalid_name", "must be 1 to 200 characters, not blank, without control characters");
+        if n < self.min_chars {
+            let (code, message) = self.too_short.unwrap_or(self.invalid);
+            return Err((code, message.to_owned()));
         }
+        if n > self.max_chars {
+            return Err(match self.too_long {
+                Some((code, message)) => (code, message.to_owned()),
+                None => (self.invalid.0, self.invalid.1.to_owned()),
+            });
+        }
+        if !(self.shape)(value) {
+            return Err((self.invalid.0, self.invalid.1.to_owned()));
+        }
+        Ok(())
     }
 
-    /// Usernames: 3–64 characters of `[a-z0-9._-]`, unique system-wide (checked by the database).
-    pub fn username(&mut self, field: &str, value: &str) {
-        if !is_username(value) {
-            self.add(field, "invalid_username", "must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'");
-        }
+    pub fn is_valid(&self, value: &str) -> bool {
+        self.check(value).is_ok()
     }
 
-    /// Passwords: at least 12 characters, at most 1024 (argon2 of megabytes is a DoS).
-    pub fn password(&mut self, field: &str, value: &str) {
-        let n = value.chars().count();
-        if n < 12 {
-            self.add(field, "password_too_short", "must be at least 12 characters");
-        } else if n > 1024 {
-            self.add(field, "password_too_long", "must be at most 1024 characters");
+    /// The JSON Schema of a string following this rule.
+    pub fn schema(&self) -> ObjectBuilder {
+        let mut b = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(self.min_chars))
+            .max_length(Some(self.max_chars))
+            .description(Some(self.description));
+        if let Some(p) = self.pattern {
+            b = b.pattern(Some(p));
         }
+        b
     }
 
-    /// Optional free text with a maximum length; line breaks and tabs are text, other
-    /// control characters (NUL above all, which PostgreSQL cannot store) are not.
-    pub fn text(&mut self, field: &str, value: &str, max: usize) {
-        if value.chars().count() > max {
-            self.add(field, "too_long", format!("must be at most {max} characters"));
-        } else if !is_text(value) {
-            self.add(field, "control_character", "must not contain control characters other than line breaks and tabs");
-        }
+    /// The same, for a field that may also be `null` (which clears it).
+    pub fn nullable_schema(&self) -> ObjectBuilder {
+        self.schema().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
     }
 }
+
+/// Node names: 1 to 200 characters, no control characters, not only white space.
+pub const NAME: Rule = Rule {
+    description: "1 to 200 characters, not blank, without control characters; stored trimmed.",
+    min_chars: 1,
+    max_chars: 200,
+    pattern: Some(r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"),
+    shape: |s| !s.chars().any(char::is_control) && s.chars().any(|c| !c.is_whitespace()),
+    invalid: (Code::InvalidName, "must be 1 to 200 characters, not blank, without control characters"),
+    too_short: None,
+    too_long: None,
+};
+
+/// Usernames: 3 to 64 characters of `a-z 0-9 . _ -`.
+pub const USERNAME: Rule = Rule {
+    description: "3 to 64 characters of `a-z 0-9 . _ -`, unique system-wide.",
+    min_chars: 3,
+    max_chars: 64,
+    pattern: Some(r"^[a-z0-9._-]*$"),
+    shape: |s| s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)),
+    invalid: (Code::InvalidUsername, "must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'"),
+    too_short: None,
+    too_long: None,
+};
+
+/// Passwords: 12 to 1024 characters of anything (argon2 of megabytes would be a DoS).
+pub const PASSWORD: Rule = Rule {
+    description: "12 to 1024 characters. Write-only: never returned or logged.",
+    min_chars: 12,
+    max_chars: 1024,
+    pattern: None,
+    shape: |_| true,
+    invalid: (Code::PasswordTooShort, "must be at least 12 characters"),
+    too_short: Some((Code::PasswordTooShort, "must be at least 12 characters")),
+    too_long: Some((Code::PasswordTooLong, "must be at most 1024 characters")),
+};
+
+/// Voicemail PINs: 4 to 10 digits.
+pub const PIN: Rule = Rule {
+    description: "4 to 10 digits. Write-only: stored hashed, shown as `pin_set`.",
+    min_chars: 4,
+    max_chars: 10,
+    pattern: Some(r"^[0-9]*$"),
+    shape: |s| s.bytes().all(|b| b.is_ascii_digit()),
+    invalid: (Code::InvalidPin, "a PIN is 4 to 10 digits"),
+    too_short: None,
+    too_long: None,
+};
+
+/// E-mail addresses, deliberately plain: a local part and a dotted domain of non-empty
+/// labels, no white space, no control characters, at most 254 characters. Full RFC 5322
+/// parsing accepts addresses no mail server delivers to.
+pub const EMAIL: Rule = Rule {
+    description: "An e-mail address: a local part, `@`, and a domain of at least two dot-separated labels.",
+    min_chars: 3,
+    max_chars: 254,
+    pattern: Some(
+        r"^[^@\s\u0000-\u001F\u007F-\u009F]+@[^@.\s\u0000-\u001F\u007F-\u009F]+(\.[^@.\s\u0000-\u001F\u007F-\u009F]+)+$",
+    ),
+    shape: is_email_shape,
+    invalid: (Code::InvalidEmail, "not an e-mail address"),
+    too_short: None,
+    too_long: None,
+};
+
+fn is_email_shape(s: &str) -> bool {
+    let plain = |c: char| !c.is_whitespace() && !c.is_control() && c != '@';
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let labels: Vec<&str> = domain.split('.').collect();
+    !local.is_empty()
+        && local.chars().all(plain)
+        && labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty() && l.chars().all(plain))
+}
+
+/// Telephone numbers: E.164 (`+` and 8 to 15 digits) or an extension of 2 to 8 digits.
+pub const NUMBER: Rule = Rule {
+    description: "E.164 (`+` and 8 to 15 digits) or an internal extension of 2 to 8 digits.",
+    min_chars: 2,
+    max_chars: 16,
+    pattern: Some(r"^(\+[0-9]{8,15}|[0-9]{2,8})$"),
+    shape: |s| super::PhoneNumber::parse(s).is_some(),
+    invalid: (Code::InvalidNumber, "a number is E.164 (+ and 8 to 15 digits) or an extension of 2 to 8 digits"),
+    too_short: None,
+    too_long: None,
+};
+
+/// MAC addresses in the four forms of D9.
+pub const MAC: Rule = Rule {
+    description: "`00:04:F2:AB:CD:EF`, `00-04-f2-ab-cd-ef`, `0004.f2ab.cdef` or `0004f2abcdef`, any case (rule D9); stored and shown as 12 lowercase hex digits.",
+    min_chars: 12,
+    max_chars: 17,
+    pattern: Some(
+        r"^([0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12})$",
+    ),
+    shape: |s| super::MacAddress::parse(s).is_some(),
+    invalid: (
+        Code::InvalidMac,
+        "a MAC address is 00:04:F2:AB:CD:EF, 00-04-f2-ab-cd-ef, 0004.f2ab.cdef or 0004f2abcdef (rule D9)",
+    ),
+    too_short: None,
+    too_long: None,
+};
+
+/// Free text of at most `max` characters: no control characters but line breaks and tabs
+/// (NUL above all, which PostgreSQL cannot store). Blank text means "none".
+pub const fn text(max: usize, description: &'static str) -> Rule {
+    Rule {
+        description,
+        min_chars: 0,
+        max_chars: max,
+        pattern: Some(r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"),
+        shape: is_text,
+        invalid: (Code::ControlCharacter, "must not contain control characters other than line breaks and tabs"),
+        too_short: None,
+        too_long: Some((Code::TooLong, "is too long")),
+    }
+}
+
+pub const VENDOR: Rule = text(
+    100,
+    "The phone's maker: `yealink`, `polycom` or `grandstream` (any case) for a provisioned phone; up to 100 characters.",
+);
+pub const MODEL: Rule = text(100, "The phone's model, up to 100 characters.");
+pub const LABEL: Rule = text(200, "A free label, up to 200 characters.");
+pub const DISPLAY_NAME: Rule = text(200, "The name shown for calls from this number, up to 200 characters.");
+pub const LOCATION: Rule = text(500, "Where the user is, for emergency calls; up to 500 characters.");
 
 /// Free text: no control characters but line breaks and tabs.
 pub fn is_text(s: &str) -> bool {
     !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
-/// The username alphabet and length (3–64 of `[a-z0-9._-]`).
+/// The username alphabet and length.
 pub fn is_username(s: &str) -> bool {
-    (3..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    USERNAME.is_valid(s)
 }
 
-/// A deliberately plain e-mail check: one `@`, a non-empty local part, a dotted domain,
-/// no spaces. Full RFC 5322 parsing accepts addresses no mail server delivers to.
-pub fn is_email(s: &str) -> bool {
-    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return false;
+/// A `uuid`-formatted string schema (ids in paths, queries and bodies).
+pub fn uuid_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+}
+
+/// Schema functions for `#[schema(schema_with = …)]`, one per rule and nullability.
+pub mod schemas {
+    use super::*;
+
+    macro_rules! schema_fns {
+        ($($name:ident, $nullable:ident => $rule:expr;)+) => {
+            $(
+                pub fn $name() -> RefOr<Schema> {
+                    $rule.schema().into()
+                }
+
+                pub fn $nullable() -> RefOr<Schema> {
+                    $rule.nullable_schema().into()
+                }
+            )+
+        };
     }
-    let Some((local, domain)) = s.split_once('@') else { return false };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-}
 
-/// Voicemail PINs: 4 to 10 digits.
-pub fn is_pin(s: &str) -> bool {
-    (4..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    schema_fns! {
+        name, nullable_name => NAME;
+        username, nullable_username => USERNAME;
+        password, nullable_password => PASSWORD;
+        pin, nullable_pin => PIN;
+        email, nullable_email => EMAIL;
+        number, nullable_number => NUMBER;
+        mac, nullable_mac => MAC;
+        vendor, nullable_vendor => VENDOR;
+        model, nullable_model => MODEL;
+        label, nullable_label => LABEL;
+        display_name, nullable_display_name => DISPLAY_NAME;
+        location, nullable_location => LOCATION;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const RULES: [(&str, &Rule); 12] = [
+        ("name", &NAME),
+        ("username", &USERNAME),
+        ("password", &PASSWORD),
+        ("pin", &PIN),
+        ("email", &EMAIL),
+        ("number", &NUMBER),
+        ("mac", &MAC),
+        ("vendor", &VENDOR),
+        ("model", &MODEL),
+        ("label", &LABEL),
+        ("display_name", &DISPLAY_NAME),
+        ("location", &LOCATION),
+    ];
+
+    /// Strings on both sides of every rule's edges.
+    fn samples() -> Vec<String> {
+        let mut v: Vec<String> = [
+            "",
+            " ",
+            "a",
+            "ab",
+            "abc",
+            "Abc",
+            "al ice",
+            "alice.smith-2_x",
+            "  x  ",
+            "\u{a0}",
+            "\u{a0}x",
+            "\u{2028}",
+            "x\n",
+            "x\ny",
+            "x\ty",
+            "x\u{0}",
+            "x\u{7f}",
+            "x\u{85}",
+            "x\u{9f}",
+            "x\u{a0}",
+            "\u{200b}",
+            "é",
+            "日本語",
+            "1234",
+            "123",
+            "12345678901",
+            "12a4",
+            "+14155550123",
+            "+1415",
+            "4930",
+            "+123456789012345",
+            "+1234567890123456",
+            "00:04:F2:AB:CD:EF",
+            "00-04-f2-ab-cd-ef",
+            "0004.f2ab.cdef",
+            "0004f2abcdef",
+            "00:04-F2:AB:CD:EF",
+            "0004f2abcdeg",
+            "vm@example.org",
+            "vm@example",
+            "vm example@x.org",
+            "@x.org",
+            "a@b.c",
+            "a@.b.c",
+            "a@b..c",
+            "a@b.c.",
+            "a@@b.c",
+            "a@b@c.d",
+            "x@y.z\n",
+            "abcdefghijkl",
+            "abcdefghijk",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for n in [63, 64, 65, 99, 100, 101, 199, 200, 201, 253, 254, 255, 499, 500, 501, 1023, 1024, 1025] {
+            v.push("a".repeat(n));
+            v.push(format!("{}@x.org", "a".repeat(n.saturating_sub(6))));
+        }
+        v
+    }
+
+    #[test]
+    fn every_rules_pattern_and_lengths_give_the_answers_of_its_check() {
+        for (name, rule) in RULES {
+            let re = rule.pattern.map(|p| regex::Regex::new(p).expect("a valid pattern"));
+            for s in samples() {
+                let n = s.chars().count();
+                let by_schema =
+                    n >= rule.min_chars && n <= rule.max_chars && re.as_ref().is_none_or(|re| re.is_match(&s));
+                assert_eq!(rule.is_valid(&s), by_schema, "{name}: {s:?}");
+            }
+        }
+    }
+
     #[test]
     fn usernames_follow_the_documented_alphabet_and_length() {
-        let check = |u: &str| {
-            let mut e = Errors::default();
-            e.username("username", u);
-            e.is_empty()
-        };
-        assert!(check("alice.smith-2_x"));
-        assert!(!check("al"));
-        assert!(!check("Alice"));
-        assert!(!check(&"a".repeat(65)));
-        assert!(!check("al ice"));
+        assert!(is_username("alice.smith-2_x"));
+        assert!(!is_username("al"));
+        assert!(!is_username("Alice"));
+        assert!(!is_username(&"a".repeat(65)));
+        assert!(!is_username("al ice"));
     }
 
     #[test]
     fn emails_and_pins_are_checked_plainly() {
-        assert!(is_email("vm@example.org"));
-        assert!(!is_email("vm@example"));
-        assert!(!is_email("vm example@x.org"));
-        assert!(is_pin("1234") && is_pin("1234567890"));
-        assert!(!is_pin("123") && !is_pin("12345678901") && !is_pin("12a4"));
+        assert!(EMAIL.is_valid("vm@example.org"));
+        assert!(!EMAIL.is_valid("vm@example"));
+        assert!(!EMAIL.is_valid("vm example@x.org"));
+        assert!(PIN.is_valid("1234") && PIN.is_valid("1234567890"));
+        assert!(!PIN.is_valid("123") && !PIN.is_valid("12345678901") && !PIN.is_valid("12a4"));
     }
 
     #[test]
     fn names_and_texts_refuse_control_characters_but_texts_keep_line_breaks() {
         let mut e = Errors::default();
-        e.name("name", "a\u{0}b");
-        e.text("location", "room\u{0}", 500);
+        e.check("name", &NAME, "a\u{0}b");
+        e.check("location", &LOCATION, "room\u{0}");
         assert_eq!(e.into_vec().len(), 2);
         let mut e = Errors::default();
-        e.text("location", "Bldg 4\nroom 210\t(east)", 500);
+        e.check("location", &LOCATION, "Bldg 4\nroom 210\t(east)");
         assert!(e.is_empty());
+        assert!(!NAME.is_valid("   "));
     }
 }

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::extract::{Body, Db, PageQuery};
-use super::{Page, member_response};
+use super::{AccountPage, MemberPage, member_response};
 use crate::domain::AccountId;
 use crate::error::{ApiError, Problem};
 use crate::service::accounts::{self, AccountView, CreateAccount, PatchAccount};
@@ -41,12 +41,12 @@ pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>)
 }
 
 /// A user's accounts (the user itself and its ancestors, N2).
-#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path, description = "user id"), PageQuery), responses((status = 200, body = Page<AccountView>)))]
+#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path, description = "user id"), PageQuery), responses((status = 200, body = AccountPage)))]
 #[get("/users/{id}/accounts")]
 pub async fn list_accounts(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let user = *id;
     let page = db.run(move |s, p| accounts::list(s.conn()?, p, user, q.limit, q.cursor.as_deref())).await?;
-    Ok(super::page(page))
+    Ok(super::page::<_, AccountPage>(page))
 }
 
 /// One account (owners, administrators, the tree, and its own user: A2, A3, A5).
@@ -102,7 +102,7 @@ fn account_list(id: Uuid, list: List) -> ListRef {
 async fn list_members(db: Db, id: Uuid, list: List, q: PageQuery) -> Result<HttpResponse, ApiError> {
     let list = account_list(id, list);
     let page = db.run(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
-    Ok(super::page(page))
+    Ok(super::page::<_, MemberPage>(page))
 }
 
 async fn add_member(db: Db, id: Uuid, list: List, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
@@ -117,7 +117,7 @@ async fn remove_member(db: Db, id: Uuid, list: List, username: String) -> Result
 }
 
 /// The account's owners list.
-#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = Page<Member>)))]
+#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MemberPage)))]
 #[get("/accounts/{id}/owners")]
 pub async fn list_account_owners(
     db: Db,
@@ -152,7 +152,7 @@ pub async fn remove_account_owner(db: Db, path: web::Path<(Uuid, String)>) -> Re
 }
 
 /// The account's administrators list.
-#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = Page<Member>)))]
+#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MemberPage)))]
 #[get("/accounts/{id}/administrators")]
 pub async fn list_account_administrators(
     db: Db,

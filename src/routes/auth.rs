@@ -3,26 +3,60 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::content_type;
+use crate::domain::code::Code;
 use crate::error::{ApiError, Problem};
 use crate::service::Session;
 use crate::service::{self, Input};
 use crate::state::AppState;
 
-/// OAuth 2.0 resource-owner password grant, as JSON or form-encoded.
-#[derive(Deserialize, ToSchema)]
+/// What a token request carries, read leniently (OAuth 2.0 ignores unknown parameters and
+/// answers missing ones with `invalid_request`, not 422).
+#[derive(Deserialize)]
 pub struct TokenRequest {
-    /// Always `password`.
     pub grant_type: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
 }
 
+/// The grant types this server offers.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    Password,
+}
+
+/// OAuth 2.0 resource-owner password grant (RFC 6749 §4.3) as JSON.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordGrant {
+    pub grant_type: GrantType,
+    #[schema(min_length = 1)]
+    pub username: String,
+    #[schema(min_length = 1)]
+    pub password: String,
+}
+
+/// The same grant as an `application/x-www-form-urlencoded` body, OAuth 2.0's own form.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordGrantForm {
+    pub grant_type: GrantType,
+    #[schema(min_length = 1)]
+    pub username: String,
+    #[schema(min_length = 1)]
+    pub password: String,
+}
+
+/// The token types this server issues.
+#[derive(Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the token expires.
+    #[schema(minimum = 1)]
     pub expires_in: u64,
 }
 
@@ -33,8 +67,8 @@ pub struct TokenResponse {
 #[utoipa::path(
     tag = "auth",
     request_body(content(
-        (TokenRequest = "application/json"),
-        (TokenRequest = "application/x-www-form-urlencoded")
+        (PasswordGrant = "application/json"),
+        (PasswordGrantForm = "application/x-www-form-urlencoded")
     )),
     responses(
         (status = 200, body = TokenResponse),
@@ -46,10 +80,10 @@ pub struct TokenResponse {
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let request: TokenRequest = match content_type(&req).as_deref() {
         Some("application/x-www-form-urlencoded") => serde_urlencoded::from_bytes(&body)
-            .map_err(|_| ApiError::bad_request("invalid_request", "the form body could not be parsed"))?,
+            .map_err(|_| ApiError::bad_request(Code::InvalidRequest, "the form body could not be parsed"))?,
         Some("application/json") => Input::from_slice(&body).and_then(Input::parse).map_err(|e| match e {
             ApiError::Validation { .. } => {
-                ApiError::bad_request("invalid_request", "grant_type, username and password must be strings")
+                ApiError::bad_request(Code::InvalidRequest, "grant_type, username and password must be strings")
             }
             other => other,
         })?,
@@ -57,10 +91,10 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     };
     let (Some(grant_type), Some(username), Some(password)) = (request.grant_type, request.username, request.password)
     else {
-        return Err(ApiError::bad_request("invalid_request", "grant_type, username and password are required"));
+        return Err(ApiError::bad_request(Code::InvalidRequest, "grant_type, username and password are required"));
     };
     if grant_type != "password" {
-        return Err(ApiError::bad_request("unsupported_grant_type", "only grant_type=password is supported"));
+        return Err(ApiError::bad_request(Code::UnsupportedGrantType, "only grant_type=password is supported"));
     }
     let login_id =
         Session::new(state.pool.clone()).run(move |s| service::identity::login(s, &username, &password)).await?;
@@ -68,7 +102,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         state.tokens.issue(login_id).map_err(|e| ApiError::internal(format!("token signing failed: {e}")))?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: TokenType::Bearer,
         expires_in,
     }))
 }

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::extract::{Body, Db, PageQuery};
-use super::{Page, member_response};
+use super::{DevicePage, MemberPage, member_response};
 use crate::domain::{AccountId, DeviceId, NodeKind};
 use crate::error::{ApiError, Problem};
 use crate::service::devices::{self, CreateDevice, DeviceQuery, DeviceView, LineInput, PatchDevice};
@@ -35,7 +35,7 @@ async fn add(db: Db, context: (Uuid, NodeKind), b: Body<CreateDevice>) -> Result
 
 async fn list(db: Db, context: (Uuid, NodeKind), q: DeviceQuery) -> Result<HttpResponse, ApiError> {
     let page = db.run(move |s, p| devices::list(s.conn()?, p, context, q)).await?;
-    Ok(super::page(page))
+    Ok(super::page::<_, DevicePage>(page))
 }
 
 const SP: NodeKind = NodeKind::ServiceProvider;
@@ -56,7 +56,7 @@ pub async fn add_sp_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -
 
 /// List the devices of a service provider's context and everything below it (D2).
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path, description = "service provider id"), DeviceQuery), responses(
-    (status = 200, body = Page<DeviceView>),
+    (status = 200, body = DevicePage),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
 #[get("/service-providers/{id}/devices")]
@@ -82,7 +82,7 @@ pub async fn add_org_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) 
 
 /// List the devices of an organization's context and its users' (D2).
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path, description = "organization id"), DeviceQuery), responses(
-    (status = 200, body = Page<DeviceView>),
+    (status = 200, body = DevicePage),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
 #[get("/organizations/{id}/devices")]
@@ -108,7 +108,7 @@ pub async fn add_user_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>)
 
 /// List the devices of a user's context; for the user itself, also those assigned to it (D2).
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path, description = "user id"), DeviceQuery), responses(
-    (status = 200, body = Page<DeviceView>),
+    (status = 200, body = DevicePage),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
 #[get("/users/{id}/devices")]
@@ -187,12 +187,12 @@ pub async fn remove_line(db: Db, path: web::Path<(Uuid, Uuid)>) -> Result<HttpRe
 }
 
 /// The device's owners list.
-#[utoipa::path(tag = "devices", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = Page<Member>)))]
+#[utoipa::path(tag = "devices", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MemberPage)))]
 #[get("/devices/{id}/owners")]
 pub async fn list_owners(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
     let page = db.run(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
-    Ok(super::page(page))
+    Ok(super::page::<_, MemberPage>(page))
 }
 
 /// Add a device owner (A6). 201 when added, 200 when already on the list. The username

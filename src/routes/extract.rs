@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Principal;
 use crate::domain::LoginId;
+use crate::domain::code::Code;
 use crate::error::ApiError;
 use crate::service::Input;
 use crate::service::{self, Session};
@@ -44,7 +45,7 @@ impl Db {
         self.session
             .run(move |s| {
                 let caller = service::identity::principal(s.conn()?, login)?
-                    .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's login no longer exists"))?;
+                    .ok_or_else(|| ApiError::unauthorized(Code::InvalidToken, "the token's login no longer exists"))?;
                 f(s, &caller)
             })
             .await
@@ -60,7 +61,7 @@ impl FromRequest for Db {
         let login = match verdict {
             Some(Ok(Authenticated(login))) => login,
             Some(Err(refused)) => return ready(Err(refused)),
-            None => return ready(Err(ApiError::unauthorized("missing_token", "a Bearer token is required"))),
+            None => return ready(Err(ApiError::unauthorized(Code::MissingToken, "a Bearer token is required"))),
         };
         ready(
             req.app_data::<web::Data<AppState>>()
@@ -102,7 +103,7 @@ pub fn payload_error(e: actix_web::Error) -> ApiError {
     if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge
     } else {
-        ApiError::bad_request("invalid_body", "the request body could not be read")
+        ApiError::bad_request(Code::InvalidBody, "the request body could not be read")
     }
 }
 
@@ -111,7 +112,9 @@ pub fn payload_error(e: actix_web::Error) -> ApiError {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Uuid>)]
     pub cursor: Option<String>,
 }

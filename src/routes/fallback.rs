@@ -7,6 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
+use crate::domain::code::Code;
 use crate::error::ApiError;
 
 /// The documented paths and their methods, taken from the OpenAPI document: the same
@@ -81,7 +82,7 @@ pub async fn problem_json(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
         StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed { allow: String::new() },
-        s if s.is_client_error() => ApiError::bad_request("bad_request", "the request could not be understood"),
+        s if s.is_client_error() => ApiError::bad_request(Code::BadRequest, "the request could not be understood"),
         _ => ApiError::internal(format!("unstructured {status} response")),
     };
     let (req, original) = res.into_parts();

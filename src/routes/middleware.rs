@@ -14,6 +14,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
+use crate::domain::code::Code;
 use crate::error::ApiError;
 use crate::routes::extract::Authenticated;
 use crate::state::AppState;
@@ -32,17 +33,19 @@ fn authenticated(req: &ServiceRequest) -> Result<Authenticated, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing_token", "a Bearer token is required"))?;
+        .ok_or_else(|| ApiError::unauthorized(Code::MissingToken, "a Bearer token is required"))?;
     let token = value
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the Authorization header must be `Bearer <token>`"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized(Code::InvalidToken, "the Authorization header must be `Bearer <token>`")
+        })?;
     let login_id = state
         .tokens
         .verify(token)
-        .map_err(|_| ApiError::unauthorized("invalid_token", "the token is malformed, expired or wrongly signed"))?;
+        .map_err(|_| ApiError::unauthorized(Code::InvalidToken, "the token is malformed, expired or wrongly signed"))?;
     Ok(Authenticated(login_id))
 }

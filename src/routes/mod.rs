@@ -35,23 +35,51 @@ pub fn configure(cfg: &mut ServiceConfig) {
     );
 }
 
-/// A collection page.
-#[derive(Serialize, ToSchema)]
-pub struct Page<T: ToSchema> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+/// Declares the page type of a collection: its `items` refer to the item's own schema, so
+/// a generated client gets `DevicePage.items: list[DeviceView]`, not an anonymous copy.
+macro_rules! page_type {
+    ($(#[$doc:meta])* $name:ident, $item:ty) => {
+        $(#[$doc])*
+        #[derive(Serialize, ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` for the next page; null on the last page.
+            #[schema(value_type = Option<Uuid>)]
+            pub next_cursor: Option<String>,
+        }
+
+        impl From<Paged<$item>> for $name {
+            fn from(p: Paged<$item>) -> $name {
+                $name { items: p.items, next_cursor: p.next.map(|n| n.to_string()) }
+            }
+        }
+    };
 }
 
-impl<T: ToSchema> From<Paged<T>> for Page<T> {
-    fn from(p: Paged<T>) -> Page<T> {
-        Page { items: p.items, next_cursor: p.next.map(|n| n.to_string()) }
-    }
-}
+page_type!(
+    /// A page of service providers, organizations or users, in id order.
+    NodePage,
+    crate::service::nodes::NodeView
+);
+page_type!(
+    /// A page of devices, in id order.
+    DevicePage,
+    crate::service::devices::DeviceView
+);
+page_type!(
+    /// A page of accounts, in id order.
+    AccountPage,
+    crate::service::accounts::AccountView
+);
+page_type!(
+    /// A page of an owners or administrators list, in login order.
+    MemberPage,
+    Member
+);
 
 /// `200 OK` with a page.
-pub fn page<T: ToSchema + Serialize>(p: Paged<T>) -> HttpResponse {
-    HttpResponse::Ok().json(Page::from(p))
+pub fn page<T, P: From<Paged<T>> + Serialize>(p: Paged<T>) -> HttpResponse {
+    HttpResponse::Ok().json(P::from(p))
 }
 
 /// `201 Created` for a new list member, `200 OK` when it already was there: adding is

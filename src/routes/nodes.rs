@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::Page;
+use super::NodePage;
 use super::extract::{Body, Db, PageQuery};
 use crate::domain::NodeKind;
 use crate::error::{ApiError, Problem};
@@ -40,7 +40,7 @@ async fn list(
     q: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
     let page = db.run(move |s, p| nodes::list(s.conn()?, p, kind, parent, q.limit, q.cursor.as_deref())).await?;
-    Ok(super::page(page))
+    Ok(super::page::<_, NodePage>(page))
 }
 
 async fn update(db: Db, id: Uuid, kind: NodeKind, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
@@ -79,7 +79,7 @@ pub async fn create_service_provider(db: Db, b: Body<CreateTenant>) -> Result<Ht
 }
 
 /// List the service providers the caller may read.
-#[utoipa::path(tag = "service providers", params(PageQuery), responses((status = 200, body = Page<NodeView>)))]
+#[utoipa::path(tag = "service providers", params(PageQuery), responses((status = 200, body = NodePage)))]
 #[get("/service-providers")]
 pub async fn list_service_providers(db: Db, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     list(db, SP, None, q.into_inner()).await
@@ -125,7 +125,7 @@ pub async fn create_organization(db: Db, id: web::Path<Uuid>, b: Body<CreateTena
 }
 
 /// List a service provider's organizations.
-#[utoipa::path(tag = "organizations", params(("id" = Uuid, Path, description = "service provider id"), PageQuery), responses((status = 200, body = Page<NodeView>)))]
+#[utoipa::path(tag = "organizations", params(("id" = Uuid, Path, description = "service provider id"), PageQuery), responses((status = 200, body = NodePage)))]
 #[get("/service-providers/{id}/organizations")]
 pub async fn list_organizations(
     db: Db,
@@ -177,7 +177,7 @@ pub async fn create_user(db: Db, id: web::Path<Uuid>, b: Body<CreateUser>) -> Re
 }
 
 /// List an organization's users.
-#[utoipa::path(tag = "users", params(("id" = Uuid, Path, description = "organization id"), PageQuery), responses((status = 200, body = Page<NodeView>)))]
+#[utoipa::path(tag = "users", params(("id" = Uuid, Path, description = "organization id"), PageQuery), responses((status = 200, body = NodePage)))]
 #[get("/organizations/{id}/users")]
 pub async fn list_users(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     list(db, USER, Some((*id, ORG)), q.into_inner()).await

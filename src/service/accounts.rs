@@ -14,7 +14,8 @@ use crate::db::repo::accounts::{AccountRecord, AccountWithFacts};
 use crate::db::repo::members::ListRef;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, now, repo, write_tx};
-use crate::domain::validate::{Errors, is_email, is_pin};
+use crate::domain::code::Code;
+use crate::domain::validate::{self, Errors};
 use crate::domain::{AccountId, NodeKind, NodeRef, PhoneNumber, Timestamp};
 use crate::error::ApiError;
 
@@ -72,15 +73,17 @@ impl From<AccountRecord> for AccountView {
 #[serde(deny_unknown_fields)]
 pub struct VoicemailInput {
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub enabled: Option<bool>,
     /// 4–10 digits; write-only, stored hashed.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_pin)]
     pub pin: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub attach_audio: Option<bool>,
 }
 
@@ -88,8 +91,11 @@ pub struct VoicemailInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
+    #[schema(schema_with = crate::domain::validate::schemas::number)]
     pub number: String,
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_display_name)]
     pub display_name: Option<String>,
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_location)]
     pub location: Option<String>,
     pub voicemail: Option<VoicemailInput>,
 }
@@ -99,12 +105,13 @@ pub struct CreateAccount {
 #[serde(deny_unknown_fields)]
 pub struct PatchAccount {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_display_name)]
     pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_location)]
     pub location: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub voicemail: Option<VoicemailInput>,
 }
 
@@ -115,21 +122,17 @@ fn validate_settings(
 ) -> Result<(), ApiError> {
     let mut errors = Errors::default();
     if let Some(d) = display_name {
-        errors.text("display_name", d, 200);
+        errors.check("display_name", &validate::DISPLAY_NAME, d);
     }
     if let Some(l) = location {
-        errors.text("location", l, 500);
+        errors.check("location", &validate::LOCATION, l);
     }
     if let Some(vm) = vm {
-        if let Some(Some(pin)) = &vm.pin
-            && !is_pin(pin)
-        {
-            errors.add("voicemail.pin", "invalid_pin", "a PIN is 4 to 10 digits");
+        if let Some(Some(pin)) = &vm.pin {
+            errors.check("voicemail.pin", &validate::PIN, pin);
         }
-        if let Some(Some(email)) = &vm.email
-            && !is_email(email)
-        {
-            errors.add("voicemail.email", "invalid_email", "not an e-mail address");
+        if let Some(Some(email)) = &vm.email {
+            errors.check("voicemail.email", &validate::EMAIL, email);
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.into_vec())) }
@@ -199,7 +202,7 @@ pub fn create(
     let number = PhoneNumber::parse(&body.number).ok_or_else(|| {
         ApiError::field(
             "number",
-            "invalid_number",
+            Code::InvalidNumber,
             "a number is E.164 (+ and 8 to 15 digits) or an extension of 2 to 8 digits",
         )
     })?;
@@ -218,7 +221,7 @@ pub fn create(
         let user = creatable_for(conn, caller, user_id)?;
         repo::accounts::insert(conn, &account).map_err(|e| {
             unique_or(e, || {
-                ApiError::conflict("number_in_use", format!("the number {} is already in use", account.number))
+                ApiError::conflict(Code::NumberInUse, format!("the number {} is already in use", account.number))
             })
         })?;
         let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;

@@ -2,6 +2,7 @@
 
 use crate::auth::{Principal, password};
 use crate::db::{DbConn, Session, repo};
+use crate::domain::code::Code;
 use crate::domain::{Actor, LoginId};
 use crate::error::ApiError;
 
@@ -35,5 +36,5 @@ pub fn login(db: &mut Session, username: &str, password: &str) -> Result<LoginId
 }
 
 fn invalid_grant() -> ApiError {
-    ApiError::unauthorized("invalid_grant", "the username or password is wrong")
+    ApiError::unauthorized(Code::InvalidGrant, "the username or password is wrong")
 }

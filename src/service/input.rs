@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::domain::code::Code;
 use crate::domain::validate::FieldError;
 use crate::error::ApiError;
 
@@ -22,10 +23,10 @@ impl<T: DeserializeOwned> Input<T> {
     /// garbage is 400 whatever the object holds.
     pub fn from_slice(bytes: &[u8]) -> Result<Input<T>, ApiError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request("malformed_json", "the request body is empty; send a JSON object"));
+            return Err(ApiError::bad_request(Code::MalformedJson, "the request body is empty; send a JSON object"));
         }
         let value = serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON: {e}")))?;
+            .map_err(|e| ApiError::bad_request(Code::MalformedJson, format!("malformed JSON: {e}")))?;
         Ok(Input::from_value(value))
     }
 
@@ -78,14 +79,37 @@ pub fn set_text(v: &Option<Option<String>>) -> Option<&str> {
 }
 
 /// serde's messages quote the rejected value ("invalid type: integer `4928`, …"); only what
-/// was expected is kept. Unknown and missing field messages name fields, never values.
+/// was expected is kept, in the API's terms (JSON types, never Rust's). Unknown and
+/// missing field messages name fields, never values.
 fn scrub(msg: &str) -> String {
     if msg.starts_with("unknown field") || msg.starts_with("missing field") {
         return msg.to_owned();
     }
     match msg.find("expected") {
-        Some(i) => format!("invalid value: {}", &msg[i..]),
+        Some(i) => format!("invalid value: expected {}", in_api_terms(msg[i + "expected".len()..].trim())),
         None => "invalid value".to_owned(),
+    }
+}
+
+/// What serde says it expected, as a JSON type: `struct SettingsInput` is an object, `i32`
+/// an integer, `enum Level` one of the documented values.
+fn in_api_terms(expected: &str) -> String {
+    let first = expected.split_whitespace().next().unwrap_or("");
+    let integer = ["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
+    if first == "struct" || first == "map" || expected.starts_with("a map") {
+        "an object".to_owned()
+    } else if first == "enum" {
+        "one of the documented values".to_owned()
+    } else if integer.iter().any(|t| first.trim_end_matches(|c: char| !c.is_alphanumeric()) == *t) {
+        "an integer".to_owned()
+    } else if first == "f32" || first == "f64" {
+        "a number".to_owned()
+    } else if expected.starts_with("a sequence") || first == "tuple" {
+        "an array".to_owned()
+    } else if expected.contains("UUID") || expected.contains("uuid") {
+        "a UUID string".to_owned()
+    } else {
+        expected.to_owned()
     }
 }
 
@@ -127,6 +151,7 @@ mod tests {
             Err(ApiError::Validation(errors)) => {
                 assert_eq!(errors[0].field, "n");
                 assert!(!errors[0].message.contains("seven"), "the rejected value is echoed: {}", errors[0].message);
+                assert_eq!(errors[0].message, "invalid value: expected an integer");
             }
             other => panic!("{other:?}"),
         }

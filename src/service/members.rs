@@ -17,6 +17,7 @@ pub use crate::db::repo::members::ListRef;
 use crate::db::repo::members::MemberRow;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, repo, write_tx};
+use crate::domain::code::Code;
 use crate::domain::{Actor, Timestamp};
 use crate::error::ApiError;
 
@@ -39,6 +40,7 @@ impl From<MemberRow> for Member {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberInput {
+    #[schema(schema_with = crate::domain::validate::schemas::username)]
     pub username: String,
 }
 
@@ -142,7 +144,7 @@ fn listable_login(conn: &mut DbConn, username: &str, subject_sp: uuid::Uuid) -> 
         Some((login, node)) if authz::accounts::can_be_listed(subject_sp, node.as_ref()) => Ok(login),
         _ => Err(ApiError::field(
             "username",
-            "unknown_username",
+            Code::UnknownUsername,
             "no login with that username in this service provider (rule A1)",
         )),
     }

@@ -22,6 +22,7 @@ use uuid::Uuid;
 pub use crate::db::Session;
 pub use input::Input;
 
+use crate::domain::code::Code;
 use crate::error::ApiError;
 
 /// A page request: `limit` rows after the id `after`.
@@ -37,12 +38,12 @@ impl PageRequest {
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
         let limit = limit.unwrap_or(50);
         if !(1..=500).contains(&limit) {
-            return Err(ApiError::field("limit", "invalid_limit", "limit must be from 1 to 500"));
+            return Err(ApiError::field("limit", Code::InvalidLimit, "limit must be from 1 to 500"));
         }
         let after = cursor
             .map(|c| {
-                Uuid::parse_str(c)
-                    .map_err(|_| ApiError::bad_request("invalid_cursor", "the cursor is not one this API issued"))
+                crate::domain::ids::parse_uuid(c)
+                    .ok_or_else(|| ApiError::bad_request(Code::InvalidCursor, "the cursor is not one this API issued"))
             })
             .transpose()?;
         Ok(PageRequest { after, limit })

@@ -11,7 +11,8 @@ use crate::authz::nodes::ProviderScope;
 use crate::db::repo::nodes::{NewNode, NodeRecord};
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, repo, write_tx};
-use crate::domain::validate::Errors;
+use crate::domain::code::Code;
+use crate::domain::validate::{self, Errors};
 use crate::domain::{Level, NodeKind, NodeRef, Timestamp};
 use crate::error::ApiError;
 
@@ -78,8 +79,10 @@ impl From<NodeRecord> for NodeView {
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// 3–64 characters of `a-z 0-9 . _ -`, unique system-wide.
+    #[schema(schema_with = crate::domain::validate::schemas::username)]
     pub username: String,
     /// At least 12 characters. Write-only.
+    #[schema(schema_with = crate::domain::validate::schemas::password)]
     pub password: String,
 }
 
@@ -88,6 +91,7 @@ pub struct Credentials {
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
     /// 1–200 characters.
+    #[schema(schema_with = crate::domain::validate::schemas::name)]
     pub name: String,
     /// Defaults to `none` (P4). Set only by the parent's owner or a system admin (P1), at
     /// most the parent's own level (P2).
@@ -99,8 +103,11 @@ pub struct CreateTenant {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(schema_with = crate::domain::validate::schemas::name)]
     pub name: String,
+    #[schema(schema_with = crate::domain::validate::schemas::username)]
     pub username: String,
+    #[schema(schema_with = crate::domain::validate::schemas::password)]
     pub password: String,
     pub device_provisioning: Option<Level>,
 }
@@ -110,8 +117,10 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct PatchNode {
     #[serde(default, deserialize_with = "crate::service::input::non_null")]
+    #[schema(schema_with = crate::domain::validate::schemas::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::service::input::non_null")]
+    #[schema(nullable = false)]
     pub device_provisioning: Option<Level>,
 }
 
@@ -179,9 +188,9 @@ fn create(
     authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), None).check()?;
     let input = parse()?;
     let mut errors = Errors::default();
-    errors.name("name", &input.name);
-    errors.username(user_field, &input.username);
-    errors.password(pass_field, &input.password);
+    errors.check("name", &validate::NAME, &input.name);
+    errors.check(user_field, &validate::USERNAME, &input.username);
+    errors.check(pass_field, &validate::PASSWORD, &input.password);
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors.into_vec()));
     }
@@ -203,7 +212,7 @@ fn create(
         let ts = repo::nodes::insert(conn, &new, sp_id, org_id)?;
         repo::logins::insert(conn, &input.username, &hash, Some(id)).map_err(|e| {
             unique_or(e, || {
-                ApiError::conflict("username_taken", format!("the username {:?} is already taken", input.username))
+                ApiError::conflict(Code::UsernameTaken, format!("the username {:?} is already taken", input.username))
             })
         })?;
         Ok(NodeView::from(NodeRecord {
@@ -275,7 +284,7 @@ pub fn update(
         let body = body.parse()?;
         let mut errors = Errors::default();
         if let Some(name) = &body.name {
-            errors.name("name", name);
+            errors.check("name", &validate::NAME, name);
         }
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors.into_vec()));

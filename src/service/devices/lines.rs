@@ -7,6 +7,7 @@ use crate::authz::accounts::AccountFacts;
 use crate::db::repo::devices::Line;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, repo, write_tx};
+use crate::domain::code::Code;
 use crate::domain::{AccountId, DeviceId};
 use crate::error::ApiError;
 use crate::service::{Input, unique_or};
@@ -36,16 +37,22 @@ pub fn add_line(
         authz::devices::can_use_account_on_line(actor, &super::facts(&l), &account.user).check()?;
         let mut lines = std::mem::take(&mut l.lines);
         if lines.iter().any(|line| line.account_id == body.account_id) {
-            return Err(ApiError::conflict("line_conflict", "that account is already on this device"));
+            return Err(ApiError::conflict(Code::LineConflict, "that account is already on this device"));
         }
         let end = i32::try_from(lines.len()).unwrap_or(i32::MAX).saturating_add(1);
         let position = body.position.unwrap_or(end);
         if !(1..=end).contains(&position) {
-            return Err(ApiError::field("position", "invalid_position", format!("position must be from 1 to {end}")));
+            return Err(ApiError::field(
+                "position",
+                Code::InvalidPosition,
+                format!("position must be from 1 to {end}"),
+            ));
         }
         repo::devices::shift_from(conn, id, position)?;
         repo::devices::add_line(conn, id, body.account_id, position).map_err(|e| {
-            unique_or(e, || ApiError::conflict("line_conflict", "that account or position is already on this device"))
+            unique_or(e, || {
+                ApiError::conflict(Code::LineConflict, "that account or position is already on this device")
+            })
         })?;
         l.device.updated_at = repo::devices::touch(conn, id)?;
         for line in lines.iter_mut().filter(|line| line.position >= position) {

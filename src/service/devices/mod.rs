@@ -21,7 +21,8 @@ use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line};
 use crate::db::repo::members::ListRef;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, now, repo, write_tx};
-use crate::domain::validate::{Errors, is_text};
+use crate::domain::code::Code;
+use crate::domain::validate::{self, Errors};
 use crate::domain::{AccountId, Actor, DeviceId, MacAddress, NodeKind, NodeLink, NodeRef, assignment_fits};
 use crate::error::ApiError;
 
@@ -29,7 +30,7 @@ fn parse_mac(field: &str, raw: &str) -> Result<MacAddress, ApiError> {
     MacAddress::parse(raw).ok_or_else(|| {
         ApiError::field(
             field,
-            "invalid_mac",
+            Code::InvalidMac,
             "a MAC address is 00:04:F2:AB:CD:EF, 00-04-f2-ab-cd-ef, 0004.f2ab.cdef or 0004f2abcdef (rule D9)",
         )
     })
@@ -37,9 +38,11 @@ fn parse_mac(field: &str, raw: &str) -> Result<MacAddress, ApiError> {
 
 fn check_texts(vendor: Option<&str>, model: Option<&str>, label: Option<&str>) -> Result<(), ApiError> {
     let mut errors = Errors::default();
-    for (field, value, max) in [("vendor", vendor, 100), ("model", model, 100), ("label", label, 200)] {
+    for (field, value, rule) in
+        [("vendor", vendor, &validate::VENDOR), ("model", model, &validate::MODEL), ("label", label, &validate::LABEL)]
+    {
         if let Some(v) = value {
-            errors.text(field, v, max);
+            errors.check(field, rule, v);
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.into_vec())) }
@@ -51,7 +54,7 @@ fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &
     let invalid = || {
         ApiError::field(
             "assigned_to",
-            "invalid_assignee",
+            Code::InvalidAssignee,
             "assigned_to must be an organization or user below the device's context, or the context user itself",
         )
     };
@@ -122,7 +125,7 @@ fn check_mwi(lines: &[Line], account_id: Option<AccountId>) -> Result<(), ApiErr
     match account_id {
         Some(a) if !lines.iter().any(|l| l.account_id == a) => Err(ApiError::field(
             "settings.mwi.account_id",
-            "mwi_not_a_line",
+            Code::MwiNotALine,
             "the MWI account must be one of the device's lines",
         )),
         _ => Ok(()),
@@ -222,11 +225,13 @@ pub fn list(
     let ctx = repo::nodes::find_ref_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
     authz::devices::can_list(&caller.actor, &ctx).check()?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    if [&q.vendor, &q.model].into_iter().flatten().any(|v| !is_text(v)) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "vendor and model filters must not contain control characters",
-        ));
+    for (value, rule) in [(&q.vendor, &validate::VENDOR), (&q.model, &validate::MODEL)] {
+        if value.as_deref().is_some_and(|v| !rule.is_valid(v)) {
+            return Err(ApiError::bad_request(
+                Code::InvalidQuery,
+                "vendor and model filters are at most 100 characters, without control characters",
+            ));
+        }
     }
     let filters = Filters {
         mac_address: q.mac_address.as_deref().map(|m| parse_mac("mac_address", m)).transpose()?.map(|m| m.to_string()),
@@ -234,7 +239,8 @@ pub fn list(
             .assigned_to
             .as_deref()
             .map(|a| {
-                Uuid::parse_str(a).map_err(|_| ApiError::bad_request("invalid_query", "assigned_to must be a node id"))
+                crate::domain::ids::parse_uuid(a)
+                    .ok_or_else(|| ApiError::bad_request(Code::InvalidQuery, "assigned_to must be a node id"))
             })
             .transpose()?,
         vendor: q.vendor,

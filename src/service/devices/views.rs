@@ -80,6 +80,7 @@ impl DeviceView {
 #[serde(deny_unknown_fields)]
 pub struct MwiInput {
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub enabled: Option<bool>,
     /// An account on one of the device's lines, or null.
     #[serde(default, deserialize_with = "double_option")]
@@ -91,8 +92,10 @@ pub struct MwiInput {
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub missed_calls: Option<bool>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub mwi: Option<MwiInput>,
 }
 
@@ -101,9 +104,13 @@ pub struct SettingsInput {
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
     /// `00:04:F2:AB:CD:EF`, `00-04-f2-ab-cd-ef`, `0004.f2ab.cdef` or `0004f2abcdef`.
+    #[schema(schema_with = crate::domain::validate::schemas::mac)]
     pub mac_address: String,
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_vendor)]
     pub vendor: Option<String>,
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_model)]
     pub model: Option<String>,
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_label)]
     pub label: Option<String>,
     /// An organization or user below the context (or the context user itself).
     pub assigned_to: Option<NodeLink>,
@@ -116,20 +123,22 @@ pub struct CreateDevice {
 #[serde(deny_unknown_fields)]
 pub struct PatchDevice {
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(schema_with = crate::domain::validate::schemas::mac)]
     pub mac_address: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_vendor)]
     pub vendor: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_model)]
     pub model: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_label)]
     pub label: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NodeLink>)]
     pub assigned_to: Option<Option<NodeLink>>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub settings: Option<SettingsInput>,
 }
 
@@ -138,14 +147,22 @@ pub struct PatchDevice {
 #[into_params(parameter_in = Query)]
 pub struct DeviceQuery {
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Uuid>)]
     pub cursor: Option<String>,
     /// Any accepted MAC form.
+    #[param(schema_with = crate::domain::validate::schemas::mac)]
     pub mac_address: Option<String>,
     /// A node id: devices assigned to it.
+    #[param(value_type = Option<Uuid>)]
     pub assigned_to: Option<String>,
+    /// Devices of this vendor (exact match).
+    #[param(schema_with = crate::domain::validate::schemas::vendor)]
     pub vendor: Option<String>,
+    /// Devices of this model (exact match).
+    #[param(schema_with = crate::domain::validate::schemas::model)]
     pub model: Option<String>,
 }
 
@@ -155,5 +172,6 @@ pub struct LineInput {
     #[schema(value_type = Uuid)]
     pub account_id: AccountId,
     /// 1..N+1; defaults to the end. Lines at or after it move down one.
+    #[schema(minimum = 1)]
     pub position: Option<i32>,
 }

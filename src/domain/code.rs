@@ -1,0 +1,110 @@
+//! Every `code` a problem+json body or a field error can carry, besides the refusals of
+//! `authz::Refusal` (which carry their rule). Codes are part of the contract: clients
+//! branch on them, and the OpenAPI document lists them as an enum generated from here, so
+//! a code cannot be emitted without being documented.
+
+use std::fmt;
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal,)+) => {
+        /// A stable snake_case error code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // 400
+    /// The body is not JSON (or not the JSON object expected).
+    MalformedJson = "malformed_json",
+    /// The body could not be read.
+    InvalidBody = "invalid_body",
+    /// A query parameter is not of its documented form.
+    InvalidQuery = "invalid_query",
+    /// A `cursor` this API did not issue.
+    InvalidCursor = "invalid_cursor",
+    /// A token request without its required fields (OAuth 2.0).
+    InvalidRequest = "invalid_request",
+    /// A token request with a grant type this server does not offer (OAuth 2.0).
+    UnsupportedGrantType = "unsupported_grant_type",
+    /// Any other request the server could not understand.
+    BadRequest = "bad_request",
+    // 401
+    MissingToken = "missing_token",
+    InvalidToken = "invalid_token",
+    /// Wrong username or password (OAuth 2.0).
+    InvalidGrant = "invalid_grant",
+    // 404, 405
+    NotFound = "not_found",
+    MethodNotAllowed = "method_not_allowed",
+    // 409
+    UsernameTaken = "username_taken",
+    NumberInUse = "number_in_use",
+    LineConflict = "line_conflict",
+    /// A related resource changed or went away during the request; retrying is safe.
+    ConcurrentChange = "concurrent_change",
+    // 413, 415
+    PayloadTooLarge = "payload_too_large",
+    UnsupportedMediaType = "unsupported_media_type",
+    // 422: the problem's own code when several fields are wrong, and each field's code
+    ValidationFailed = "validation_failed",
+    UnknownField = "unknown_field",
+    MissingField = "missing_field",
+    InvalidValue = "invalid_value",
+    InvalidName = "invalid_name",
+    InvalidUsername = "invalid_username",
+    PasswordTooShort = "password_too_short",
+    PasswordTooLong = "password_too_long",
+    TooLong = "too_long",
+    ControlCharacter = "control_character",
+    InvalidPin = "invalid_pin",
+    InvalidEmail = "invalid_email",
+    InvalidNumber = "invalid_number",
+    InvalidMac = "invalid_mac",
+    InvalidAssignee = "invalid_assignee",
+    MwiNotALine = "mwi_not_a_line",
+    InvalidPosition = "invalid_position",
+    InvalidLimit = "invalid_limit",
+    UnknownUsername = "unknown_username",
+    // 500, 503
+    InternalError = "internal_error",
+    ServiceUnavailable = "service_unavailable",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(c.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{c:?}");
+            assert!(seen.insert(c.as_str()), "{c:?} twice");
+        }
+    }
+}
