@@ -194,9 +194,14 @@ fn problem_codes(doc: &mut utoipa::openapi::OpenApi) {
 /// Where a created resource leads: each 201 answer names the operations that take the new
 /// resource's id (and, for a list member or a line, what else identifies it), so clients
 /// and stateful test tools can follow from a create to the resource.
-const LINKS: &[(&str, &[(&str, &[(&str, &str)])])] = {
-    const BY_ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
-    const MEMBER: &[(&str, &str)] = &[("id", "$request.path.id"), ("username", "$response.body#/username")];
+/// A link's parameters: name and runtime expression.
+type LinkParams = &'static [(&'static str, &'static str)];
+/// The operations a create leads to, by operation id.
+type Links = &'static [(&'static str, LinkParams)];
+
+const LINKS: &[(&str, Links)] = {
+    const BY_ID: LinkParams = &[("id", "$response.body#/id")];
+    const MEMBER: LinkParams = &[("id", "$request.path.id"), ("username", "$response.body#/username")];
     &[
         (
             "create_service_provider",
@@ -256,7 +261,7 @@ const LINKS: &[(&str, &[(&str, &[(&str, &str)])])] = {
     ]
 };
 
-const DEVICE_LINKS: &[(&str, &[(&str, &str)])] = &[
+const DEVICE_LINKS: Links = &[
     ("get_device", &[("id", "$response.body#/id")]),
     ("patch_device", &[("id", "$response.body#/id")]),
     ("delete_device", &[("id", "$response.body#/id")]),

@@ -43,13 +43,13 @@ impl<T: DeserializeOwned> Input<T> {
             let msg = scrub(&e.into_inner().to_string());
             let field = if path == "." || path.is_empty() { backticked(&msg).unwrap_or("body".into()) } else { path };
             let code = if msg.starts_with("unknown field") {
-                "unknown_field"
+                Code::UnknownField
             } else if msg.starts_with("missing field") {
-                "missing_field"
+                Code::MissingField
             } else {
-                "invalid_value"
+                Code::InvalidValue
             };
-            ApiError::invalid(vec![FieldError { field, code: code.into(), message: msg }])
+            ApiError::invalid(vec![FieldError::new(&field, code, msg)])
         })
     }
 }
