@@ -38,7 +38,12 @@ impl<T: DeserializeOwned> Input<T> {
     /// field, and the message never echoes the rejected value (a mistyped password or PIN
     /// must not come back in the response).
     pub fn parse(self) -> Result<T, ApiError> {
-        serde_path_to_error::deserialize(self.value).map_err(|e| {
+        // Every body of this API is an object; serde would also read a struct from an array
+        // of its fields in order, which no client means.
+        if !self.value.is_object() {
+            return Err(ApiError::field("body", Code::InvalidValue, "invalid value: expected an object"));
+        }
+        serde_path_to_error::deserialize(super::objects_only::ObjectsOnly(self.value)).map_err(|e| {
             let path = e.path().to_string();
             let msg = scrub(&e.into_inner().to_string());
             let field = if path == "." || path.is_empty() { backticked(&msg).unwrap_or("body".into()) } else { path };
@@ -156,5 +161,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(parse(b"{} trailing"), Err(ApiError::BadRequest { .. })));
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "fields exist to be parsed")]
+        struct Outer {
+            inner: Option<Body>,
+        }
+        match Input::<Outer>::from_slice(b"{\"inner\": [\"x\", 1]}").unwrap().parse() {
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "inner"),
+            other => panic!("an array read as a struct: {other:?}"),
+        }
+        assert!(Input::<Outer>::from_slice(b"{\"inner\": {\"name\": \"x\"}}").unwrap().parse().is_ok());
+        assert!(Input::<Outer>::from_slice(b"{\"inner\": null}").unwrap().parse().is_ok());
+        for not_an_object in [&b"[]"[..], b"[\"x\", 1]", b"\"x\"", b"7", b"null"] {
+            match parse(not_an_object) {
+                Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "body"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod input;
 pub mod me;
 pub mod members;
 pub mod nodes;
+mod objects_only;
 
 use uuid::Uuid;
 

@@ -204,7 +204,7 @@ pub fn add(
             created_at: ts,
             updated_at: ts,
         };
-        apply_settings(&mut device, body.settings);
+        apply_settings(&mut device, body.settings.map(SettingsInput::from));
         check_mwi(&[], device.mwi_account_id)?;
         repo::devices::insert(conn, &device).map_err(mac_in_use)?;
         if let Some(user) = authz::devices::first_owner(assignee.as_ref()) {

@@ -99,6 +99,46 @@ pub struct SettingsInput {
     pub mwi: Option<MwiInput>,
 }
 
+/// The message waiting light of a new device: it has no lines yet, so no line's account
+/// can light it; that is set once lines are on it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMwiInput {
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
+    pub enabled: Option<bool>,
+    /// Only null: a new device has no lines, and the MWI account must be one of them
+    /// (422 `mwi_not_a_line`).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = null_only)]
+    pub account_id: Option<Option<AccountId>>,
+}
+
+fn null_only() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null).into()
+}
+
+/// Settings of a new device.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSettingsInput {
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
+    pub missed_calls: Option<bool>,
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
+    pub mwi: Option<NewMwiInput>,
+}
+
+impl From<NewSettingsInput> for SettingsInput {
+    fn from(s: NewSettingsInput) -> SettingsInput {
+        SettingsInput {
+            missed_calls: s.missed_calls,
+            mwi: s.mwi.map(|m| MwiInput { enabled: m.enabled, account_id: m.account_id }),
+        }
+    }
+}
+
 /// Body to add a device.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +154,7 @@ pub struct CreateDevice {
     pub label: Option<String>,
     /// An organization or user below the context (or the context user itself).
     pub assigned_to: Option<NodeLink>,
-    pub settings: Option<SettingsInput>,
+    pub settings: Option<NewSettingsInput>,
 }
 
 /// Body of a device `PATCH`: every field optional; `null` clears `vendor`, `model`,

@@ -1,0 +1,285 @@
+"""Runs Schemathesis against a fresh siprov, as a system admin and as an organization owner.
+
+Usage: python .ci/schemathesis.py BINARY   (from the repository root; the Python of a virtual
+environment with schemathesis installed, see .ci/run)
+
+The server gets a temp SQLite database and a second tenant's data (a service provider with
+an organization, users, numbers and phones) before the runs, so that isolation between
+tenants is exercised too. Each run is `schemathesis run --checks all` with the stateful phase
+on (settings in .ci/schemathesis.toml). The script fails when any run reports a failure, and
+prints, per run and together, how many operations answered 2xx at least once.
+"""
+
+import json
+import re
+import urllib.parse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi" / "openapi.json"
+CONFIG = ROOT / ".ci" / "schemathesis.toml"
+ADMIN_PASSWORD = "schemathesis-admin-1"
+PASSWORD = "schemathesis-pass-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(base, method, path, token=None, body=None, form=None):
+    data, headers = None, {}
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if form is not None:
+        data = "&".join(f"{k}={v}" for k, v in form.items()).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        text = r.read()
+        return json.loads(text) if text else None
+
+
+def token(base, username, password):
+    return call(base, "POST", "/v1/auth/token", form={"grant_type": "password", "username": username,
+                                                       "password": password})["access_token"]
+
+
+def seed(base, admin):
+    """Two tenants, fully populated: `other` only to be kept apart from, `home` the one whose
+    organization owner makes the first run. Returns the ids and names of what exists, by
+    kind, for Schemathesis to draw path and body values from besides generating its own:
+    each phone carries all its user's numbers and has every login of its tenant as owner, so
+    that a phone and a number (or a login) drawn at random are often a line (or an owner),
+    and empty nodes exist for deletes to succeed on."""
+    known = {k: [] for k in ("sp", "org", "user", "account", "device", "username", "empty_sp", "empty_org",
+                             "empty_user")}
+    for n, tenant in enumerate(("other", "home")):
+        sp = call(base, "POST", "/v1/service-providers", admin, {
+            "name": f"{tenant} telecom", "device_provisioning": "modify",
+            "owner": {"username": f"{tenant}-sp", "password": PASSWORD}})
+        org = call(base, "POST", f"/v1/service-providers/{sp['id']}/organizations", admin, {
+            "name": f"{tenant} org", "device_provisioning": "modify",
+            "owner": {"username": f"{tenant}-org", "password": PASSWORD}})
+        empty_sp = call(base, "POST", "/v1/service-providers", admin, {
+            "name": f"{tenant} empty", "owner": {"username": f"{tenant}-empty-sp", "password": PASSWORD}})
+        empty_org = call(base, "POST", f"/v1/service-providers/{sp['id']}/organizations", admin, {
+            "name": f"{tenant} empty org", "owner": {"username": f"{tenant}-empty-org", "password": PASSWORD}})
+        known["sp"].append(sp["id"])
+        known["org"].append(org["id"])
+        known["empty_sp"].append(empty_sp["id"])
+        known["empty_org"].append(empty_org["id"])
+        logins = [f"{tenant}-sp", f"{tenant}-org"]
+        devices = []
+        for i in range(3):
+            user = call(base, "POST", f"/v1/organizations/{org['id']}/users", admin, {
+                "name": f"{tenant} user {i}", "username": f"{tenant}-user-{i}", "password": PASSWORD,
+                "device_provisioning": "modify"})
+            known["user"].append(user["id"])
+            logins.append(f"{tenant}-user-{i}")
+            accounts = []
+            for j in range(2):
+                acc = call(base, "POST", f"/v1/users/{user['id']}/accounts", admin, {
+                    "number": f"+1415555{n}{i}{j}0", "display_name": f"{tenant} {i}.{j}"})
+                accounts.append(acc["id"])
+                call(base, "POST", f"/v1/accounts/{acc['id']}/administrators", admin, {"username": f"{tenant}-org"})
+            known["account"] += accounts
+            for j in range(2):
+                dev = call(base, "POST", f"/v1/organizations/{org['id']}/devices", admin, {
+                    "mac_address": f"02:00:00:0{n}:0{i}:0{j}", "vendor": "Yealink",
+                    "assigned_to": {"type": "user", "id": user["id"]}})
+                devices.append(dev["id"])
+                for acc in accounts:
+                    call(base, "POST", f"/v1/devices/{dev['id']}/lines", admin, {"account_id": acc})
+        empty_user = call(base, "POST", f"/v1/organizations/{org['id']}/users", admin, {
+            "name": f"{tenant} empty user", "username": f"{tenant}-empty-user", "password": PASSWORD})
+        known["empty_user"].append(empty_user["id"])
+        for dev in devices:
+            for login in logins:
+                call(base, "POST", f"/v1/devices/{dev}/owners", admin, {"username": login})
+        known["device"] += devices
+        known["username"] += logins
+    return known
+
+
+# Which dictionary an operation's `{id}` draws from, by its path.
+ID_KINDS = [
+    ("^/v1/service-providers/\\{id\\}", "sp"),
+    ("^/v1/organizations/\\{id\\}", "org"),
+    ("^/v1/users/\\{id\\}", "user"),
+    ("^/v1/accounts/\\{id\\}", "account"),
+    ("^/v1/devices/\\{id\\}", "device"),
+]
+
+
+def config_for(known, work, login, password):
+    """The run's configuration: .ci/schemathesis.toml, plus dictionaries of what the seed
+    created and which parameters draw from them (half the time; the other half Schemathesis
+    generates its own values, unknown ids and names included)."""
+    text = CONFIG.read_text()
+    for kind, values in known.items():
+        text += f"\n[dictionaries.{kind}]\nvalues = {json.dumps(values)}\n"
+    text += '\n[parameters]\n"path.account_id" = { dictionary = "account", probability = 0.5 }\n'
+    text += '"path.username" = { dictionary = "username", probability = 0.5 }\n'
+    # Operations that need more than their path's kind of id get entries of their own, listed
+    # before the entries by path (the first entry that matches an operation applies).
+    specific = {
+        # Nodes that nothing else is added to, so that deleting them can succeed (N4).
+        "delete_service_provider": {"path.id": ("empty_sp", 0.6)},
+        "delete_organization": {"path.id": ("empty_org", 0.6)},
+        "delete_user": {"path.id": ("empty_user", 0.6)},
+        "add_line": {"path.id": ("device", 0.6), "body.account_id": ("account", 0.6)},
+        "add_owner": {"path.id": ("device", 0.6), "body.username": ("username", 0.6)},
+        "add_account_owner": {"path.id": ("account", 0.6), "body.username": ("username", 0.6)},
+        "add_account_administrator": {"path.id": ("account", 0.6), "body.username": ("username", 0.6)},
+    }
+    for op, params in specific.items():
+        bindings = ", ".join(f'"{k}" = {{ dictionary = "{d}", probability = {p} }}' for k, (d, p) in params.items())
+        text += f'\n[[operations]]\ninclude-operation-id = ["{op}"]\nparameters = {{ {bindings} }}\n'
+    text += ('\n[[operations]]\ninclude-operation-id = ["token"]\n'
+             f'parameters = {{ "body.username" = "{login}", "body.password" = "{password}" }}\n')
+    for regex, kind in ID_KINDS:
+        text += (f"\n[[operations]]\ninclude-path-regex = '{regex}'\n"
+                 f'parameters = {{ "path.id" = {{ dictionary = "{kind}", probability = 0.6 }} }}\n')
+    path = work / f"schemathesis-{login}.toml"
+    path.write_text(text)
+    return path
+
+
+def run(config, base, label, username, password, report):
+    cmd = [
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", str(SPEC),
+        "--url", base,
+        "--checks", "all",
+        "--phases", "examples,coverage,fuzzing,stateful",
+        "--report", "ndjson", "--report-ndjson-path", str(report),
+        "--seed", "20261203",
+    ]
+    # Tokens live 15 minutes: fetched by Schemathesis itself, so a long run never goes stale.
+    env = dict(os.environ, SIPROV_ST_USER=username, SIPROV_ST_PASSWORD=password)
+    print(f"\n==> schemathesis as {label} ({username})", flush=True)
+    cmd += ["-H", f"Authorization: Bearer {token(base, username, password)}"]
+    return subprocess.run(cmd, env=env, cwd=ROOT).returncode
+
+
+def operations_with_2xx(report, templates):
+    """The operations (`METHOD /path/{template}`) that answered 2xx in a run's NDJSON report,
+    and those that were called at all, taken from every recorded request and response."""
+    ok, seen = set(), set()
+    for line in report.read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        for interaction in _interactions(event):
+            request, response = interaction.get("request") or {}, interaction.get("response") or {}
+            op = _operation(request.get("method", ""), urllib.parse.urlsplit(request.get("uri", "")).path, templates)
+            if op is None:
+                continue
+            seen.add(op)
+            if 200 <= (response.get("status_code") or 0) < 300:
+                ok.add(op)
+    return ok, seen
+
+
+def _interactions(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("request"), dict) and "response" in node:
+            yield node
+        for v in node.values():
+            yield from _interactions(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _interactions(v)
+
+
+def _operation(method, path, templates):
+    for template, regex in templates:
+        if regex.fullmatch(path):
+            return f"{method.upper()} {template}"
+    return None
+
+
+def _templates(spec):
+    out = []
+    for template in spec["paths"]:
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        out.append((template, re.compile(pattern)))
+    # Literal paths first, so /v1/service-providers is not read as /v1/{x}.
+    out.sort(key=lambda t: t[0].count("{"))
+    return out
+
+
+class Server:
+    """A fresh siprov on a free port with its own temp SQLite database."""
+
+    def __init__(self, binary, work, name):
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = work / f"{name}.log"
+        env = dict(os.environ, SIPROV_LISTEN=f"127.0.0.1:{port}", SIPROV_DATABASE_URL=f"sqlite://{work}/{name}.db",
+                   SIPROV_BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD, RUST_LOG="warn")
+        self.process = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("siprov did not start:\n" + self.log.read_text())
+
+    def stop(self):
+        alive = self.process.poll() is None
+        self.process.terminate()
+        self.process.wait(timeout=15)
+        return alive
+
+
+def main():
+    binary = sys.argv[1]
+    spec = json.loads(SPEC.read_text())
+    spec_ops = {f"{m.upper()} {p}" for p, item in spec["paths"].items() for m in item}
+    templates = _templates(spec)
+    work = Path(tempfile.mkdtemp(prefix="siprov-st-"))
+    failed = False
+    union = set()
+    try:
+        # Each persona meets a fresh server with the same seeded estate.
+        for label, user, pw in [("system admin", "admin", ADMIN_PASSWORD), ("org owner", "home-org", PASSWORD)]:
+            server = Server(binary, work, user)
+            try:
+                known = seed(server.base, token(server.base, "admin", ADMIN_PASSWORD))
+                report = work / f"{user}.ndjson"
+                rc = run(config_for(known, work, user, pw), server.base, label, user, pw, report)
+            finally:
+                if not server.stop():
+                    print("the server exited during the run:\n" + server.log.read_text())
+                    failed = True
+            failed |= rc != 0
+            ok, _seen = operations_with_2xx(report, templates) if report.exists() else (set(), set())
+            union |= ok
+            print(f"{label}: {len(ok)} of {len(spec_ops)} operations answered 2xx at least once; exit {rc}")
+            missing = sorted(spec_ops - ok)
+            if missing:
+                print("  never 2xx: " + ", ".join(missing))
+        print(f"\nboth runs: {len(union & spec_ops)} of {len(spec_ops)} operations answered 2xx at least once")
+        return 1 if failed else 0
+    finally:
+        if not os.environ.get("SIPROV_ST_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
