@@ -40,8 +40,11 @@ fn valid_claims(sub: &str) -> Value {
     })
 }
 
+/// A token as the app makes them: `kid` names the key of `secret`.
 fn sign(alg: Algorithm, claims: &Value, secret: &str) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
+    let mut header = Header::new(alg);
+    header.kid = Some(siprov::auth::token::key_id(secret.as_bytes()));
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
 }
 
 /// Unpadded base64url, for a hand-made `alg: none` token.
