@@ -279,9 +279,10 @@ impl From<diesel::result::Error> for ApiError {
 /// space. The request may succeed if retried, so it is a 503, never a 500.
 fn unavailable(e: &diesel::result::Error) -> Option<Unavailable> {
     use diesel::result::{DatabaseErrorKind as Kind, Error};
-    const LOST: [&str; 7] = [
+    const LOST: [&str; 8] = [
         "terminating connection",
         "server closed the connection",
+        "connection has been closed",
         "connection to server",
         "could not receive data",
         "could not send data",
@@ -375,6 +376,7 @@ mod tests {
         for e in [
             db(Kind::Unknown, "FATAL:  terminating connection due to administrator command"),
             db(Kind::Unknown, "server closed the connection unexpectedly"),
+            db(Kind::Unknown, "SSL connection has been closed unexpectedly"),
             db(Kind::UnableToSendCommand, "no connection to the server"),
             db(Kind::ClosedConnection, "connection closed"),
             db(Kind::Unknown, "FATAL:  the database system is shutting down"),

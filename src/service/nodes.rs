@@ -163,10 +163,10 @@ pub fn create_user(
     })
 }
 
-/// N1 and P1/P2 on create. Rights first (the parent, and whether the caller may create
-/// here at all), then the values, then the level the values ask for; the password is
-/// hashed only for a request that will be written, with no connection held, and the rules
-/// are asked again in the write transaction.
+/// N1 and P1/P2 on create. Rights first (the parent, whether the caller may create here
+/// at all, and whether it may give the level the body names), then the values; the
+/// password is hashed only for a request that will be written, with no connection held,
+/// and the rules are asked again in the write transaction.
 fn create(
     conn: &mut DbConn,
     caller: &Principal,
@@ -178,6 +178,7 @@ fn create(
     let parent_ref = parent_of(conn, parent)?;
     authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), None).check()?;
     let mut input = parse()?;
+    authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), input.level).check()?;
     let mut errors = Errors::default();
     errors.name("name", &input.name);
     errors.username(user_field, &input.username);
@@ -185,7 +186,6 @@ fn create(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors.into_vec()));
     }
-    authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), input.level).check()?;
     let password = std::mem::take(&mut input.password);
     Ok(Step::hash(password, move |conn, caller, hash| write_node(conn, caller, kind, parent, &input, &hash)))
 }
@@ -272,8 +272,8 @@ pub fn list(
     Ok(Paged::from_rows(rows, page, |r| r.id).map(NodeView::from))
 }
 
-/// N3 (name) and P1/P2 (level): the node must be readable first, then the values, then
-/// the level rules. What the body writes with the value the node already has is no change
+/// N3 (name) and P1/P2 (level): the node must be readable first, then the level rules
+/// for the level the body names, then the values. What the body writes with the value the node already has is no change
 /// (N6): it needs no right, and a PATCH that changes nothing writes nothing (`updated_at`
 /// stays).
 pub fn update(
@@ -287,6 +287,7 @@ pub fn update(
         let mut node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
         authz::nodes::can_update(&caller.actor, &node.node_ref(), None).check()?;
         let body = body.parse()?;
+        authz::nodes::can_update(&caller.actor, &node.node_ref(), body.device_provisioning).check()?;
         let mut errors = Errors::default();
         if let Some(name) = &body.name {
             errors.name("name", name);
@@ -294,7 +295,6 @@ pub fn update(
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors.into_vec()));
         }
-        authz::nodes::can_update(&caller.actor, &node.node_ref(), body.device_provisioning).check()?;
         let name = authz::change(&node.name.as_str(), body.name.as_deref().map(str::trim)).map(str::to_owned);
         let level = authz::change(&node.level, body.device_provisioning);
         if name.is_none() && level.is_none() {
