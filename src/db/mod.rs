@@ -255,14 +255,37 @@ fn create_private_file(path: &std::path::Path) -> Result<(), String> {
     }
     match file.open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            warn_if_readable_by_others(path);
+            Ok(())
+        }
         Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
+}
+
+/// A database file made before files were created private (or copied since) may still be
+/// readable by others: said once at start, for the operator to `chmod 600` it. Its mode is
+/// the operator's to change, not the service's.
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(mode) = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777)
+            && mode & 0o077 != 0
+        {
+            tracing::warn!(
+                file = %path.display(),
+                mode = format!("{mode:04o}"),
+                "the database file, which holds password hashes and the generated signing secret, \
+                 is readable by other users: chmod 600 it"
+            );
+        }
     }
 }
 
 /// The database side of one request: at most one pooled connection, checked out when
 /// first needed and kept for the rest of the request (the caller's role context and the
-/// use case share it), unless given back for slow work that needs none.
+/// use case share it). Slow work that needs none (hashing) runs between two sessions.
 pub struct Session {
     pool: Pool,
     conn: Option<PooledConn>,

@@ -133,6 +133,7 @@ async fn a_bad_database_url_from_database_url_names_database_url_and_not_its_pas
 async fn help_lists_every_setting_with_its_flag_and_variable_and_shows_no_secret() {
     let secrets = [
         ("SIPROV_JWT_SECRET", "jwt-secret-Hq3-0123456789abcdef0123456789"),
+        ("SIPROV_JWT_PREVIOUS_SECRETS", "jwt-previous-Kr8-0123456789abcdef0123456789"),
         ("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", "admin-password-Pw7"),
         ("SIPROV_DATABASE_URL", "postgres://app:db-password-Dz9@db/siprov"),
         ("DATABASE_URL", "postgres://app:db-password-Fb2@db/siprov"),
@@ -150,6 +151,8 @@ async fn help_lists_every_setting_with_its_flag_and_variable_and_shows_no_secret
         ("--log-filter", "RUST_LOG"),
         ("--workers", "SIPROV_WORKERS"),
         ("--cors-origins", "SIPROV_CORS_ORIGINS"),
+        ("--jwt-previous-secrets", "SIPROV_JWT_PREVIOUS_SECRETS"),
+        ("--sqlite-busy-timeout", "SIPROV_SQLITE_BUSY_TIMEOUT"),
     ] {
         assert!(help.contains(flag) && help.contains(&format!("[env: {var}")), "{flag} / {var} missing:\n{help}");
     }
@@ -709,4 +712,27 @@ async fn two_hundred_concurrent_logins_keep_the_process_within_its_memory_bound(
         grown_mib < bound,
         "the peak grew {grown_mib} MiB over {before} KiB under 200 concurrent logins (bound {bound} MiB): {count:?}"
     );
+}
+
+/// A database file from before files were made private keeps its mode (the operator's to
+/// change), and the start says so.
+#[cfg(unix)]
+#[actix_web::test]
+async fn an_existing_sqlite_database_readable_by_others_is_named_in_a_warning_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new();
+    std::fs::create_dir(dir.0.join("data")).unwrap();
+    let file = dir.0.join("data/siprov.db");
+    std::fs::write(&file, b"").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let log = serve(siprov(&dir.0), None).await.stop();
+    let warning: Vec<&str> = log.lines().filter(|l| l.contains("chmod 600")).collect();
+    assert_eq!(warning.len(), 1, "{log}");
+    assert!(warning[0].contains("WARN") && warning[0].contains("0644"), "{log}");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o644, "the mode is left alone");
+
+    // A private file starts without the warning.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let log = serve(siprov(&dir.0), None).await.stop();
+    assert!(!log.contains("chmod 600"), "{log}");
 }
