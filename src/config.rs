@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -17,6 +18,9 @@ const DEFAULT_ADMIN_USERNAME: &str = "admin";
 const DEFAULT_TOKEN_TTL: &str = "900";
 const DEFAULT_LOG_FORMAT: &str = "text";
 const DEFAULT_LOG_FILTER: &str = "info";
+const DEFAULT_SQLITE_BUSY_TIMEOUT: &str = "10000";
+/// A minute: past that, a write would better be answered 503 and retried by the client.
+const MAX_SQLITE_BUSY_TIMEOUT_MS: u64 = 60_000;
 /// Far above what 2..64 cores use; a typo like 10000 must not start ten thousand threads.
 const MAX_WORKERS: usize = 1024;
 
@@ -55,6 +59,8 @@ pub struct Settings {
     pub bootstrap_admin_username: String,
     pub bootstrap_admin_password: Option<Secret>,
     pub jwt_secret: Option<Secret>,
+    /// Secrets that signed earlier: their tokens still verify (key rotation).
+    pub jwt_previous_secrets: Vec<Secret>,
     pub token_ttl_secs: u64,
     pub log_format: LogFormat,
     /// A `tracing-subscriber` filter, already checked to parse.
@@ -63,6 +69,9 @@ pub struct Settings {
     /// Origins (`scheme://host[:port]`, lowercase) a browser front-end may call from; empty
     /// means no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// How long a SQLite statement waits for a lock held elsewhere before the request is
+    /// answered 503.
+    pub sqlite_busy_timeout: Duration,
 }
 
 /// siprov: a multi-tenant SIP provisioning API (service providers, organizations, users,
@@ -135,6 +144,11 @@ struct SettingsArgs {
     #[arg(long, env = "SIPROV_JWT_SECRET", value_name = "SECRET", hide_env_values = true, global = true)]
     jwt_secret: Option<String>,
 
+    /// Comma-separated secrets that signed tokens before the current one (each at least 32
+    /// bytes, no commas): their tokens stay valid until they expire. Prefer the variable
+    #[arg(long, env = "SIPROV_JWT_PREVIOUS_SECRETS", value_name = "SECRETS", hide_env_values = true, global = true)]
+    jwt_previous_secrets: Option<String>,
+
     /// Access-token lifetime in seconds (30 to 86400)
     #[arg(long, env = "SIPROV_TOKEN_TTL", value_name = "SECONDS", default_value = DEFAULT_TOKEN_TTL, global = true)]
     token_ttl: Option<String>,
@@ -155,6 +169,17 @@ struct SettingsArgs {
     /// (e.g. https://portal.example.com) [default: none, no CORS headers]
     #[arg(long, env = "SIPROV_CORS_ORIGINS", value_name = "ORIGINS", global = true)]
     cors_origins: Option<String>,
+
+    /// Milliseconds a SQLite write waits for a lock held by another process before it is
+    /// answered 503 (0 to 60000)
+    #[arg(
+        long,
+        env = "SIPROV_SQLITE_BUSY_TIMEOUT",
+        value_name = "MS",
+        default_value = DEFAULT_SQLITE_BUSY_TIMEOUT,
+        global = true
+    )]
+    sqlite_busy_timeout: Option<String>,
 }
 
 impl Cli {
@@ -253,6 +278,23 @@ impl Settings {
             g => g.map(|g| Secret::new(g.value)),
         };
 
+        // Never echoed: only the position of a refused secret is named.
+        let jwt_previous_secrets = match given("jwt_previous_secrets") {
+            Some(g) => g
+                .value
+                .split(',')
+                .enumerate()
+                .map(|(i, s)| {
+                    if s.len() < 32 {
+                        Err(format!("{}: secret {} must be at least 32 bytes", g.name, i + 1))
+                    } else {
+                        Ok(Secret::new(s))
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+
         let token_ttl_secs = match given("token_ttl") {
             Some(g) => g
                 .value
@@ -301,17 +343,34 @@ impl Settings {
             None => Vec::new(),
         };
 
+        let sqlite_busy_timeout = match given("sqlite_busy_timeout") {
+            Some(g) => g
+                .value
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms <= MAX_SQLITE_BUSY_TIMEOUT_MS)
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    format!("{} must be a number of milliseconds from 0 to {MAX_SQLITE_BUSY_TIMEOUT_MS}", g.shown())
+                })?,
+            None => Duration::from_millis(
+                DEFAULT_SQLITE_BUSY_TIMEOUT.parse().map_err(|_| "bad default busy timeout".to_owned())?,
+            ),
+        };
+
         Ok(Settings {
             listen,
             database,
             bootstrap_admin_username,
             bootstrap_admin_password,
             jwt_secret,
+            jwt_previous_secrets,
             token_ttl_secs,
             log_format,
             log_filter,
             workers,
             cors_origins,
+            sqlite_busy_timeout,
         })
     }
 }
@@ -375,6 +434,8 @@ mod tests {
         assert_eq!(s.log_filter, "info");
         assert!(s.workers >= 1);
         assert!(s.cors_origins.is_empty());
+        assert!(s.jwt_previous_secrets.is_empty());
+        assert_eq!(s.sqlite_busy_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -401,6 +462,8 @@ mod tests {
             ("RUST_LOG", "warn,siprov=debug"),
             ("SIPROV_WORKERS", "3"),
             ("SIPROV_CORS_ORIGINS", "https://Portal.example.com, http://localhost:3000"),
+            ("SIPROV_JWT_PREVIOUS_SECRETS", "previous-one-0123456789abcdef012345,previous-two-0123456789abcdef012345"),
+            ("SIPROV_SQLITE_BUSY_TIMEOUT", "250"),
         ])
         .unwrap();
         assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
@@ -413,6 +476,9 @@ mod tests {
             (60, LogFormat::Json, "warn,siprov=debug", 3)
         );
         assert_eq!(s.cors_origins, ["https://portal.example.com", "http://localhost:3000"]);
+        let previous: Vec<&str> = s.jwt_previous_secrets.iter().map(Secret::expose).collect();
+        assert_eq!(previous, ["previous-one-0123456789abcdef012345", "previous-two-0123456789abcdef012345"]);
+        assert_eq!(s.sqlite_busy_timeout, Duration::from_millis(250));
     }
 
     #[test]
@@ -428,6 +494,14 @@ mod tests {
         assert!(with(&[("SIPROV_WORKERS", "0")]).unwrap_err().starts_with("SIPROV_WORKERS=\"0\""));
         assert!(with(&[("SIPROV_WORKERS", "many")]).unwrap_err().starts_with("SIPROV_WORKERS=\"many\""));
         assert!(with(&[("RUST_LOG", "siprov=loud")]).unwrap_err().starts_with("RUST_LOG="));
+        let e =
+            with(&[("SIPROV_JWT_PREVIOUS_SECRETS", "long-enough-0123456789abcdef0123456,short-hunter2")]).unwrap_err();
+        assert!(e.starts_with("SIPROV_JWT_PREVIOUS_SECRETS: secret 2 must be at least 32 bytes"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        for ms in ["60001", "-1", "soon"] {
+            let e = with(&[("SIPROV_SQLITE_BUSY_TIMEOUT", ms)]).unwrap_err();
+            assert!(e.starts_with("SIPROV_SQLITE_BUSY_TIMEOUT="), "{ms}: {e}");
+        }
         for origin in
             ["*", "portal.example.com", "https://portal.example.com/", "https://a.example/x", "ftp://a.example"]
         {
@@ -467,9 +541,10 @@ mod tests {
         let s = with(&[
             ("SIPROV_JWT_SECRET", "0123456789abcdef0123456789abcdef-top"),
             ("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", "password-bottom"),
+            ("SIPROV_JWT_PREVIOUS_SECRETS", "0123456789abcdef0123456789abcdef-middle"),
         ])
         .unwrap();
         let debug = format!("{s:?}");
-        assert!(!debug.contains("top") && !debug.contains("bottom"), "{debug}");
+        assert!(!debug.contains("top") && !debug.contains("bottom") && !debug.contains("middle"), "{debug}");
     }
 }

@@ -53,17 +53,35 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("unavailable ({why:?}): {cause}")]
+    Unavailable { why: Unavailable, cause: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
 
+/// Why a request is answered 503: each is "not now", never "wrong", and the client may
+/// retry after `Retry-After`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The connection or the server went away (a terminated backend, a restart): the
+    /// connection is discarded, and a read is retried once on a fresh one.
+    ConnectionLost,
+    /// The database is there but cannot take the request now: SQLite locked past its busy
+    /// timeout or full, a serialization failure or deadlock, no pooled connection in time.
+    DatabaseBusy,
+    /// Every password-hashing slot stayed taken for the whole wait.
+    HashingBusy,
+}
+
 impl ApiError {
     /// True when the database connection this request used is gone: the pool must drop it
-    /// rather than hand it to the next request.
+    /// rather than hand it to the next request, and a read may be retried on another.
     pub fn means_connection_lost(&self) -> bool {
-        matches!(self, ApiError::Unavailable(_))
+        matches!(self, ApiError::Unavailable { why: Unavailable::ConnectionLost, .. })
+    }
+
+    pub fn unavailable(why: Unavailable, cause: impl Into<String>) -> ApiError {
+        ApiError::Unavailable { why, cause: cause.into() }
     }
 
     pub fn internal(cause: impl Into<String>) -> ApiError {
@@ -149,10 +167,15 @@ impl ApiError {
                 None,
                 vec![],
             ),
-            ApiError::Unavailable(_) => (
+            ApiError::Unavailable { why, .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Code::ServiceUnavailable.as_str(),
-                "the service cannot reach its database; try again shortly".to_owned(),
+                match why {
+                    Unavailable::ConnectionLost => "the service lost its database connection; try again shortly",
+                    Unavailable::DatabaseBusy => "the database is busy; try again shortly",
+                    Unavailable::HashingBusy => "the service is busy checking passwords; try again shortly",
+                }
+                .to_owned(),
                 None,
                 vec![],
             ),
@@ -191,7 +214,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
-            ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "database unavailable"),
+            ApiError::Unavailable { why, cause } => tracing::warn!(why = ?why, cause = %cause, "service unavailable"),
             _ => {}
         }
         let problem = self.problem();
@@ -242,48 +265,155 @@ impl From<diesel::result::Error> for ApiError {
                 Code::ConcurrentChange,
                 "a related resource was changed or removed at the same time; retry the request",
             ),
-            ref other if is_unavailable(other) => ApiError::Unavailable(format!("database: {other}")),
-            other => ApiError::Internal(format!("database: {other}")),
+            ref other => match unavailable(other) {
+                Some(why) => ApiError::unavailable(why, format!("database: {other}")),
+                None => ApiError::Internal(format!("database: {other}")),
+            },
         }
     }
 }
 
-/// Database errors that say "not now" rather than "wrong": the connection or server went
-/// away, a serialization failure, SQLite busy past its timeout or out of space. The request
-/// may succeed if retried, so it is a 503, never a 500.
-fn is_unavailable(e: &diesel::result::Error) -> bool {
+/// Database errors that say "not now" rather than "wrong": the connection or the server
+/// went away, a serialization failure or deadlock, SQLite busy past its timeout or out of
+/// space. The request may succeed if retried, so it is a 503, never a 500.
+fn unavailable(e: &diesel::result::Error) -> Option<Unavailable> {
     use diesel::result::{DatabaseErrorKind as Kind, Error};
+    const LOST: [&str; 8] = [
+        "terminating connection",
+        "server closed the connection",
+        "connection has been closed",
+        "connection to server",
+        "could not receive data",
+        "could not send data",
+        "no connection to the server",
+        "the database system is",
+    ];
+    const BUSY: [&str; 7] = [
+        "database is locked",
+        "database table is locked",
+        "database or disk is full",
+        "disk i/o error",
+        "could not serialize access",
+        "deadlock detected",
+        "canceling statement due to",
+    ];
     match e {
-        Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure, _) => {
-            true
+        Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+            Some(Unavailable::ConnectionLost)
         }
+        Error::DatabaseError(Kind::SerializationFailure, _) => Some(Unavailable::DatabaseBusy),
         Error::DatabaseError(_, info) => {
             let m = info.message().to_ascii_lowercase();
-            [
-                "database is locked",
-                "database table is locked",
-                "database or disk is full",
-                "disk i/o error",
-                "terminating connection",
-                "server closed the connection",
-                "connection to server",
-                "could not receive data",
-                "no connection to the server",
-                "the database system is",
-                "could not serialize access",
-                "deadlock detected",
-                "canceling statement due to",
-            ]
-            .iter()
-            .any(|needle| m.contains(needle))
+            if LOST.iter().any(|needle| m.contains(needle)) {
+                Some(Unavailable::ConnectionLost)
+            } else if BUSY.iter().any(|needle| m.contains(needle)) {
+                Some(Unavailable::DatabaseBusy)
+            } else {
+                None
+            }
         }
-        Error::BrokenTransactionManager => true,
-        _ => false,
+        // The commit (or the rollback after it) failed: judged by why the commit failed.
+        Error::RollbackErrorOnCommit { commit_error, .. } => unavailable(commit_error),
+        // A transaction that could not be rolled back: the connection is in no state to be
+        // used again, as if it were lost.
+        Error::BrokenTransactionManager => Some(Unavailable::ConnectionLost),
+        _ => None,
     }
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(e: diesel::r2d2::PoolError) -> ApiError {
-        ApiError::Unavailable(e.to_string())
+        ApiError::unavailable(Unavailable::DatabaseBusy, format!("no database connection: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind as Kind, Error};
+
+    use super::*;
+
+    struct Info(&'static str);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn db(kind: Kind, message: &'static str) -> ApiError {
+        ApiError::from(Error::DatabaseError(kind, Box::new(Info(message))))
+    }
+
+    fn why(e: &ApiError) -> Option<Unavailable> {
+        match e {
+            ApiError::Unavailable { why, .. } => Some(*why),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_lost_connection_or_server_is_503_and_marks_the_connection_lost() {
+        for e in [
+            db(Kind::Unknown, "FATAL:  terminating connection due to administrator command"),
+            db(Kind::Unknown, "server closed the connection unexpectedly"),
+            db(Kind::Unknown, "SSL connection has been closed unexpectedly"),
+            db(Kind::UnableToSendCommand, "no connection to the server"),
+            db(Kind::ClosedConnection, "connection closed"),
+            db(Kind::Unknown, "FATAL:  the database system is shutting down"),
+            ApiError::from(Error::BrokenTransactionManager),
+            ApiError::from(Error::RollbackErrorOnCommit {
+                rollback_error: Box::new(Error::BrokenTransactionManager),
+                commit_error: Box::new(Error::DatabaseError(
+                    Kind::Unknown,
+                    Box::new(Info("could not receive data from server: Connection reset by peer")),
+                )),
+            }),
+        ] {
+            assert_eq!(why(&e), Some(Unavailable::ConnectionLost), "{e:?}");
+            assert!(e.means_connection_lost());
+            assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+
+    #[test]
+    fn sqlite_locked_or_full_and_serialization_failures_are_503_without_losing_the_connection() {
+        for e in [
+            db(Kind::Unknown, "database is locked"),
+            db(Kind::Unknown, "database or disk is full"),
+            db(Kind::SerializationFailure, "could not serialize access due to concurrent update"),
+            db(Kind::Unknown, "deadlock detected"),
+        ] {
+            assert_eq!(why(&e), Some(Unavailable::DatabaseBusy), "{e:?}");
+            assert!(!e.means_connection_lost());
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_500_and_a_503_carries_retry_after() {
+        let bug = db(Kind::Unknown, "syntax error at or near \"SELEC\"");
+        assert!(matches!(bug, ApiError::Internal(_)), "{bug:?}");
+        assert_eq!(bug.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let res = ApiError::unavailable(Unavailable::HashingBusy, "test").error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("1"));
     }
 }

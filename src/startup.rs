@@ -13,6 +13,7 @@ use tracing::Instrument;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::hashing::{Hasher, Stats};
 use crate::auth::password;
 use crate::auth::token::Tokens;
 use crate::config::Settings;
@@ -26,22 +27,26 @@ use crate::state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    hashing: Stats,
 }
 
 impl Application {
     /// Everything up to a bound, not yet running server. Any failure is one clear line.
     pub fn build(settings: &Settings) -> Result<Application, String> {
-        let pool = db::connect_and_migrate(&settings.database)?;
+        let pool = db::connect_and_migrate_with(&settings.database, settings.sqlite_busy_timeout)?;
         let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
         bootstrap_admin(&mut conn, settings)?;
         let secret = signing_secret(&mut conn, settings)?;
         drop(conn);
-        let tokens = Tokens::new(&secret, settings.token_ttl_secs)?;
+        let previous: Vec<&[u8]> = settings.jwt_previous_secrets.iter().map(|s| s.expose().as_bytes()).collect();
+        let tokens = Tokens::new(&secret, &previous, settings.token_ttl_secs)?;
+        let hasher = Hasher::start(std::thread::available_parallelism().map_or(1, usize::from))?;
+        let hashing = hasher.stats();
         let listener =
             TcpListener::bind(settings.listen).map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let blocking_threads = (pool.max_size() as usize).div_ceil(settings.workers).max(1);
-        let state = web::Data::new(AppState { pool, tokens });
+        let state = web::Data::new(AppState { pool, tokens, hasher });
         let doc = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         let cors_origins = settings.cors_origins.clone();
@@ -86,11 +91,16 @@ impl Application {
         .listen(listener)
         .map_err(|e| format!("cannot serve: {e}"))?
         .run();
-        Ok(Application { port, server })
+        Ok(Application { port, server, hashing })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// What the password-hashing threads have done (tests count hashes with it).
+    pub fn hashing(&self) -> Stats {
+        self.hashing.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -2,6 +2,7 @@
 //! knows HTTP; the middleware that turns a Bearer token into a [`Principal`] is in
 //! `routes::middleware`.
 
+pub mod hashing;
 pub mod password;
 pub mod token;
 

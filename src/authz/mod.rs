@@ -219,6 +219,13 @@ impl Refusal {
     }
 }
 
+/// N6: a field written with the value it already has is not changed, so the rules about
+/// changing that field do not apply to it and nothing of it is written. The value a write
+/// changes a field to: none when the field is absent from the write or already has it.
+pub fn change<T: PartialEq>(current: &T, written: Option<T>) -> Option<T> {
+    written.filter(|w| w != current)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Decision {
@@ -295,5 +302,13 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), Refusal::ALL.len());
+    }
+
+    #[test]
+    fn n6_a_value_written_as_it_already_is_is_no_change() {
+        assert_eq!(change(&"Sales", Some("Sales")), None);
+        assert_eq!(change(&"Sales", Some("Sales EMEA")), Some("Sales EMEA"));
+        assert_eq!(change(&"Sales", None), None);
+        assert_eq!(change(&crate::domain::Level::View, Some(crate::domain::Level::View)), None);
     }
 }

@@ -78,8 +78,10 @@ fn set_level(c: &NodeRef, parent_id: uuid::Uuid, level: Level) -> Decision {
 }
 
 /// N3 (name by self or ancestors), P1/P2 (level only by the parent, not above its own).
-/// P3 needs no code of its own: it is P2 applied to a later raise.
+/// P3 needs no code of its own: it is P2 applied to a later raise. N6: writing the level
+/// the node already has is no level change, so P1 and P2 do not apply to it.
 pub fn can_update(actor: &Actor, target: &NodeRef, new_level: Option<Level>) -> Decision {
+    let new_level = super::change(&target.level, new_level);
     can_read(actor, target).and(|| match (actor, new_level) {
         (_, None) | (Actor::SystemAdmin, _) => Decision::Allow,
         (Actor::Node(c), Some(level)) => match target.parent_id() {
@@ -238,8 +240,12 @@ mod tests {
         ] {
             let sp = with(&t.sp1, own);
             let org = with(&t.org1, own);
-            let on_update =
-                [can_update(&node(&sp), &t.org1, Some(wanted)), can_update(&node(&org), &t.user1, Some(wanted))];
+            // The child starts at another level: writing the one it has is no change (N6).
+            let from = if wanted == NO { Modify } else { NO };
+            let on_update = [
+                can_update(&node(&sp), &with(&t.org1, from), Some(wanted)),
+                can_update(&node(&org), &with(&t.user1, from), Some(wanted)),
+            ];
             let on_create = [
                 can_create(&node(&sp), NodeKind::Organization, Some(&sp), Some(wanted)),
                 can_create(&node(&org), NodeKind::User, Some(&org), Some(wanted)),
@@ -268,6 +274,27 @@ mod tests {
         let user = with(&t.user1, Modify);
         assert_allowed(can_update(&node(&org), &user, Some(View)));
         assert_denied(can_update(&node(&org), &with(&user, View), Some(Modify)), Rule::P2, "level_exceeds_own");
+    }
+
+    #[test]
+    fn n6_writing_the_level_a_node_already_has_is_no_level_change_for_p1_and_p2() {
+        let t = tree();
+        // P1 would refuse each of these as a change of level: the node itself, a
+        // grandparent, a parent above its own level (P2). The level is the one the node has.
+        let org = with(&t.org1, View);
+        assert_allowed(can_update(&node(&org), &org, Some(View)));
+        assert_allowed(can_update(&node(&t.sp1), &t.user1, Some(Modify)));
+        assert_allowed(can_update(&node(&with(&t.sp1, NO)), &with(&t.org1, Modify), Some(Modify)));
+        // Any other level is a change, refused as before.
+        assert_denied(can_update(&node(&org), &org, Some(Modify)), Rule::P1, "not_parent");
+        assert_denied(can_update(&node(&t.sp1), &t.user1, Some(View)), Rule::P1, "not_parent");
+        assert_denied(
+            can_update(&node(&with(&t.sp1, NO)), &with(&t.org1, Modify), Some(View)),
+            Rule::P2,
+            "level_exceeds_own",
+        );
+        // N6 gives no reading rights: another tenant's node stays hidden.
+        assert_hidden(can_update(&node(&t.sp2), &t.org1, Some(Modify)));
     }
 
     #[test]

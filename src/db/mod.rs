@@ -19,6 +19,8 @@ pub mod repo;
 pub mod schema;
 pub mod types;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -28,7 +30,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Unavailable};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -78,11 +80,21 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Manager {
     backend: Backend,
+    sqlite_busy_timeout: Duration,
+    losses: Arc<AtomicU64>,
 }
+
+/// How long a SQLite statement waits for a lock held elsewhere (another process, a backup)
+/// before it fails with "database is locked", answered 503.
+pub const DEFAULT_SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Manager {
     pub fn new(backend: Backend) -> Manager {
-        Manager { backend }
+        Manager::with_busy_timeout(backend, DEFAULT_SQLITE_BUSY_TIMEOUT)
+    }
+
+    pub fn with_busy_timeout(backend: Backend, sqlite_busy_timeout: Duration) -> Manager {
+        Manager { backend, sqlite_busy_timeout, losses: Arc::new(AtomicU64::new(0)) }
     }
 
     fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
@@ -91,10 +103,11 @@ impl Manager {
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
                 // busy_timeout first: the other PRAGMAs may themselves wait for a lock.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
+                    self.sqlite_busy_timeout.as_millis()
+                ))
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -105,15 +118,43 @@ impl Manager {
 /// A pooled connection and whether it has failed in a way that makes it useless (the
 /// server went away, the backend was terminated): such a connection is discarded when it
 /// goes back to the pool instead of being handed to the next request.
+///
+/// When one connection is lost, its siblings in the pool usually are too (a server restart
+/// ends them all), so a loss is counted for the whole pool: a connection that has not
+/// answered since the last loss is checked with a trivial query before a request uses it.
 pub struct Conn {
     conn: DbConn,
     broken: bool,
+    /// The pool's loss count when this connection last proved alive.
+    alive_at: u64,
+    losses: Arc<AtomicU64>,
 }
 
 impl Conn {
-    /// Marks the connection as lost, so the pool drops it.
+    /// Marks the connection as lost, so the pool drops it, and makes every other idle
+    /// connection prove itself before its next use.
     pub fn mark_broken(&mut self) {
-        self.broken = true;
+        if !self.broken {
+            self.broken = true;
+            self.losses.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a loss happened in the pool since this connection last answered.
+    fn suspect(&self) -> bool {
+        self.alive_at < self.losses.load(Ordering::Relaxed)
+    }
+
+    /// A trivial query; false (and the connection marked lost) when it does not answer.
+    fn prove_alive(&mut self) -> bool {
+        let seen = self.losses.load(Ordering::Relaxed);
+        if self.conn.batch_execute("SELECT 1").is_ok() {
+            self.alive_at = seen;
+            true
+        } else {
+            self.mark_broken();
+            false
+        }
     }
 }
 
@@ -135,7 +176,10 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<Conn, r2d2::Error> {
-        self.establish().map(|conn| Conn { conn, broken: false }).map_err(r2d2::Error::ConnectionError)
+        let alive_at = self.losses.load(Ordering::Relaxed);
+        self.establish()
+            .map(|conn| Conn { conn, broken: false, alive_at, losses: Arc::clone(&self.losses) })
+            .map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
@@ -156,10 +200,15 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 /// Connects once (to report the real error at start-up), runs the backend's migrations,
 /// then builds the pool.
 pub fn connect_and_migrate(backend: &Backend) -> Result<Pool, String> {
+    connect_and_migrate_with(backend, DEFAULT_SQLITE_BUSY_TIMEOUT)
+}
+
+/// [`connect_and_migrate`] with SQLite's busy timeout as the operator set it.
+pub fn connect_and_migrate_with(backend: &Backend, sqlite_busy_timeout: Duration) -> Result<Pool, String> {
     if let Backend::Sqlite(path) = backend {
         create_private_file(std::path::Path::new(path))?;
     }
-    let manager = Manager::new(backend.clone());
+    let manager = Manager::with_busy_timeout(backend.clone(), sqlite_busy_timeout);
     let mut conn =
         manager.establish().map_err(|e| format!("cannot connect to the {} database: {e}", backend.name()))?;
     let migrated = match &mut conn {
@@ -173,7 +222,8 @@ pub fn connect_and_migrate(backend: &Backend) -> Result<Pool, String> {
         Backend::Postgres(_) => 4,
     };
     // No test query on every checkout: a connection that fails is marked broken by the
-    // request that saw it fail (see `Session::run`) and dropped when it returns.
+    // request that saw it fail (see `Session::run`) and dropped when it returns; after a
+    // loss, the others are tested once before their next use (`Conn::suspect`).
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
@@ -205,14 +255,37 @@ fn create_private_file(path: &std::path::Path) -> Result<(), String> {
     }
     match file.open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            warn_if_readable_by_others(path);
+            Ok(())
+        }
         Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
+}
+
+/// A database file made before files were created private (or copied since) may still be
+/// readable by others: said once at start, for the operator to `chmod 600` it. Its mode is
+/// the operator's to change, not the service's.
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(mode) = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777)
+            && mode & 0o077 != 0
+        {
+            tracing::warn!(
+                file = %path.display(),
+                mode = format!("{mode:04o}"),
+                "the database file, which holds password hashes and the generated signing secret, \
+                 is readable by other users: chmod 600 it"
+            );
+        }
     }
 }
 
 /// The database side of one request: at most one pooled connection, checked out when
 /// first needed and kept for the rest of the request (the caller's role context and the
-/// use case share it), unless given back for slow work that needs none.
+/// use case share it). Slow work that needs none (hashing) runs between two sessions.
 pub struct Session {
     pool: Pool,
     conn: Option<PooledConn>,
@@ -223,19 +296,41 @@ impl Session {
         Session { pool, conn: None }
     }
 
-    /// The session's connection, checked out on first use.
+    /// The session's connection, checked out on first use. A connection that has not
+    /// answered since another one of the pool was lost is tried first; one that fails is
+    /// dropped and another taken, so a request does not inherit a dead connection.
     pub fn conn(&mut self) -> Result<&mut DbConn, ApiError> {
         let conn = match self.conn.take() {
             Some(c) => c,
-            None => self.pool.get()?,
+            None => self.checkout()?,
         };
         Ok(&mut **self.conn.insert(conn))
     }
 
-    /// Gives the connection back to the pool, for work that needs none (password hashing):
-    /// a slow step must not hold one of the few connections.
-    pub fn release(&mut self) {
-        self.conn = None;
+    fn checkout(&self) -> Result<PooledConn, ApiError> {
+        // Every connection in the pool, then one the pool opens afresh.
+        for _ in 0..=self.pool.max_size() {
+            let mut conn = self.pool.get()?;
+            if !conn.suspect() || conn.prove_alive() {
+                return Ok(conn);
+            }
+        }
+        Err(ApiError::unavailable(Unavailable::ConnectionLost, "no pooled connection answers"))
+    }
+
+    /// After `e`: a connection that `e` says is lost is marked so the pool drops it, and
+    /// given back; true when that happened (the work may be tried again on another).
+    fn discard_if_lost(&mut self, e: &ApiError) -> bool {
+        match self.conn.take() {
+            Some(mut conn) if e.means_connection_lost() => {
+                conn.mark_broken();
+                true
+            }
+            kept => {
+                self.conn = kept;
+                false
+            }
+        }
     }
 
     /// Runs `f` with this session on the blocking thread pool: diesel never runs on an
@@ -249,15 +344,39 @@ impl Session {
         actix_web::web::block(move || {
             let _entered = span.enter();
             let result = f(&mut self);
-            if let (Err(e), Some(conn)) = (&result, self.conn.as_mut())
-                && e.means_connection_lost()
-            {
-                conn.mark_broken();
+            if let Err(e) = &result {
+                self.discard_if_lost(e);
             }
             result
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// As [`Session::run`], for work that only reads: when its connection turns out to be
+    /// lost (a restarted server, a terminated backend), it runs once more on a connection
+    /// that answers, so a read does not fail for a fault the client has no part in.
+    pub async fn run_read<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Session) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run(move |s| s.retry_once_if_lost(|s| f(s))).await
+    }
+
+    /// `f`, and once more on another connection if its connection was lost. For reads
+    /// only: a write may have reached the database before its connection went away.
+    pub fn retry_once_if_lost<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Session) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        match f(self) {
+            Err(e) if self.discard_if_lost(&e) => {
+                tracing::info!(cause = %e, "connection lost during a read; retrying on another connection");
+                f(self)
+            }
+            other => other,
+        }
     }
 }
 
@@ -312,13 +431,7 @@ where
 /// Whether the database answers, for `/readyz`.
 pub fn ping(pool: &Pool) -> bool {
     match pool.get_timeout(Duration::from_secs(2)) {
-        Ok(mut conn) => {
-            let ok = conn.batch_execute("SELECT 1").is_ok();
-            if !ok {
-                conn.mark_broken();
-            }
-            ok
-        }
+        Ok(mut conn) => conn.prove_alive(),
         Err(_) => false,
     }
 }

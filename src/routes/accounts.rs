@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[post("/users/{id}/accounts")]
 pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>) -> Result<HttpResponse, ApiError> {
     let user = *id;
-    let view = db.run(move |s, p| accounts::create(s, p, user, b.0)).await?;
+    let view = db.run_hashing(move |s, p| accounts::create(s.conn()?, p, user, b.0)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -45,7 +45,7 @@ pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>)
 #[get("/users/{id}/accounts")]
 pub async fn list_accounts(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let user = *id;
-    let page = db.run(move |s, p| accounts::list(s.conn()?, p, user, q.limit, q.cursor.as_deref())).await?;
+    let page = db.read(move |s, p| accounts::list(s.conn()?, p, user, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page::<_, AccountPage>(page))
 }
 
@@ -54,7 +54,7 @@ pub async fn list_accounts(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>
 #[get("/accounts/{id}")]
 pub async fn get_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
-    let view = db.run(move |s, p| accounts::get(s.conn()?, p, id)).await?;
+    let view = db.read(move |s, p| accounts::get(s.conn()?, p, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -67,7 +67,7 @@ pub async fn get_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, Ap
 #[patch("/accounts/{id}")]
 pub async fn patch_account(db: Db, id: web::Path<Uuid>, b: Body<PatchAccount>) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
-    let view = db.run(move |s, p| accounts::update(s, p, id, b.0)).await?;
+    let view = db.run_hashing(move |s, p| accounts::update(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -101,7 +101,7 @@ fn account_list(id: Uuid, list: List) -> ListRef {
 
 async fn list_members(db: Db, id: Uuid, list: List, q: PageQuery) -> Result<HttpResponse, ApiError> {
     let list = account_list(id, list);
-    let page = db.run(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
+    let page = db.read(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page::<_, MemberPage>(page))
 }
 

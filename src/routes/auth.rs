@@ -5,7 +5,6 @@ use utoipa::ToSchema;
 use super::extract::content_type;
 use crate::domain::code::Code;
 use crate::error::{ApiError, Problem};
-use crate::service::Session;
 use crate::service::{self, Input};
 use crate::state::AppState;
 
@@ -96,8 +95,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     if grant_type != "password" {
         return Err(ApiError::bad_request(Code::UnsupportedGrantType, "only grant_type=password is supported"));
     }
-    let login_id =
-        Session::new(state.pool.clone()).run(move |s| service::identity::login(s, &username, &password)).await?;
+    let login_id = service::identity::login(&state.pool, &state.hasher, username, password).await?;
     let (access_token, expires_in) =
         state.tokens.issue(login_id).map_err(|e| ApiError::internal(format!("token signing failed: {e}")))?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {

@@ -34,7 +34,7 @@ async fn add(db: Db, context: (Uuid, NodeKind), b: Body<CreateDevice>) -> Result
 }
 
 async fn list(db: Db, context: (Uuid, NodeKind), q: DeviceQuery) -> Result<HttpResponse, ApiError> {
-    let page = db.run(move |s, p| devices::list(s.conn()?, p, context, q)).await?;
+    let page = db.read(move |s, p| devices::list(s.conn()?, p, context, &q)).await?;
     Ok(super::page::<_, DevicePage>(page))
 }
 
@@ -128,7 +128,7 @@ pub async fn list_user_devices(
 #[get("/devices/{id}")]
 pub async fn get_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    let view = db.run(move |s, p| devices::get(s.conn()?, p, id)).await?;
+    let view = db.read(move |s, p| devices::get(s.conn()?, p, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -191,7 +191,7 @@ pub async fn remove_line(db: Db, path: web::Path<(Uuid, Uuid)>) -> Result<HttpRe
 #[get("/devices/{id}/owners")]
 pub async fn list_owners(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
-    let page = db.run(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
+    let page = db.read(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page::<_, MemberPage>(page))
 }
 

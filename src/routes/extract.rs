@@ -15,8 +15,7 @@ use crate::auth::Principal;
 use crate::domain::LoginId;
 use crate::domain::code::Code;
 use crate::error::ApiError;
-use crate::service::Input;
-use crate::service::{self, Session};
+use crate::service::{self, Input, Session, Step};
 use crate::state::AppState;
 
 /// Who the Bearer token says the caller is, put in the request by the authentication
@@ -28,28 +27,71 @@ pub struct Authenticated(pub LoginId);
 /// The caller and the database side of an authenticated request. A handler that takes it
 /// declares by its signature that it needs a caller (401 without one).
 pub struct Db {
-    session: Session,
+    state: web::Data<AppState>,
     login: LoginId,
 }
 
 impl Db {
-    /// Runs a use case on the blocking pool, in the request's one round trip: the caller's
-    /// role context is read fresh on the session's connection (a changed level, a removed
-    /// login count at once), then the use case runs on the same connection with it.
+    /// Runs a use case that writes on the blocking pool, in the request's one round trip:
+    /// the caller's role context is read fresh on the session's connection (a changed
+    /// level, a removed login count at once), then the use case runs on the same
+    /// connection with it. When that first read finds the connection lost, it is read
+    /// again on another (nothing was written yet); the write itself is never repeated.
     pub async fn run<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
     {
         let login = self.login;
-        self.session
+        Session::new(self.state.pool.clone())
             .run(move |s| {
-                let caller = service::identity::principal(s.conn()?, login)?
-                    .ok_or_else(|| ApiError::unauthorized(Code::InvalidToken, "the token's login no longer exists"))?;
+                let caller = s.retry_once_if_lost(|s| caller(s, login))?;
                 f(s, &caller)
             })
             .await
     }
+
+    /// As [`Db::run`], for a use case that only reads: when its connection is lost, the
+    /// whole read runs once more on a connection that answers.
+    pub async fn read<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
+    {
+        let login = self.login;
+        Session::new(self.state.pool.clone())
+            .run_read(move |s| {
+                let caller = caller(s, login)?;
+                f(s, &caller)
+            })
+            .await
+    }
+
+    /// As [`Db::run`], for a use case that may hash a secret before it writes (a password,
+    /// a PIN): the hash runs between two round trips, on the hashing threads, with no
+    /// connection held and no blocking thread waiting; the write then reads the caller's
+    /// role context again. A request its first step refuses never reaches the hash.
+    pub async fn run_hashing<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session, &Principal) -> Result<Step<T>, ApiError> + Send + 'static,
+    {
+        let state = self.state.clone();
+        let login = self.login;
+        match self.run(f).await? {
+            Step::Done(value) => Ok(value),
+            Step::Hash(secret, then) => {
+                let hash = state.hasher.hash(secret).await?;
+                Db { state, login }.run(move |s, caller| then(s.conn()?, caller, hash)).await
+            }
+        }
+    }
+}
+
+/// The role context of the token's login (401 when the login is gone).
+fn caller(s: &mut Session, login: LoginId) -> Result<Principal, ApiError> {
+    service::identity::principal(s.conn()?, login)?
+        .ok_or_else(|| ApiError::unauthorized(Code::InvalidToken, "the token's login no longer exists"))
 }
 
 impl FromRequest for Db {
@@ -65,7 +107,7 @@ impl FromRequest for Db {
         };
         ready(
             req.app_data::<web::Data<AppState>>()
-                .map(|s| Db { session: Session::new(s.pool.clone()), login })
+                .map(|state| Db { state: state.clone(), login })
                 .ok_or_else(|| ApiError::internal("application state missing")),
         )
     }

@@ -29,6 +29,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     if ok {
         Ok(HttpResponse::Ok().json(Health { status: "ready" }))
     } else {
-        Err(ApiError::Unavailable("readiness probe failed".into()))
+        Err(ApiError::unavailable(crate::error::Unavailable::ConnectionLost, "readiness probe failed"))
     }
 }

@@ -11,6 +11,6 @@ use crate::service::me::Me;
 #[utoipa::path(tag = "me", responses((status = 200, body = Me)))]
 #[get("/me")]
 pub async fn me(db: Db) -> Result<HttpResponse, ApiError> {
-    let me = db.run(move |s, p| service::me::me(s.conn()?, p)).await?;
+    let me = db.read(move |s, p| service::me::me(s.conn()?, p)).await?;
     Ok(HttpResponse::Ok().json(me))
 }

@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 async fn get_one(db: Db, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
-    let node = db.run(move |s, p| nodes::get(s.conn()?, p, id, kind)).await?;
+    let node = db.read(move |s, p| nodes::get(s.conn()?, p, id, kind)).await?;
     Ok(HttpResponse::Ok().json(node))
 }
 
@@ -39,7 +39,7 @@ async fn list(
     parent: Option<(Uuid, NodeKind)>,
     q: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let page = db.run(move |s, p| nodes::list(s.conn()?, p, kind, parent, q.limit, q.cursor.as_deref())).await?;
+    let page = db.read(move |s, p| nodes::list(s.conn()?, p, kind, parent, q.limit, q.cursor.as_deref())).await?;
     Ok(super::page::<_, NodePage>(page))
 }
 
@@ -59,7 +59,7 @@ async fn create_tenant(
     parent: Option<(Uuid, NodeKind)>,
     b: Body<CreateTenant>,
 ) -> Result<HttpResponse, ApiError> {
-    let node = db.run(move |s, p| nodes::create_tenant(s, p, kind, parent, b.0)).await?;
+    let node = db.run_hashing(move |s, p| nodes::create_tenant(s.conn()?, p, kind, parent, b.0)).await?;
     Ok(HttpResponse::Created().json(node))
 }
 
@@ -172,7 +172,7 @@ pub async fn delete_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpResp
 #[post("/organizations/{id}/users")]
 pub async fn create_user(db: Db, id: web::Path<Uuid>, b: Body<CreateUser>) -> Result<HttpResponse, ApiError> {
     let org = *id;
-    let node = db.run(move |s, p| nodes::create_user(s, p, org, b.0)).await?;
+    let node = db.run_hashing(move |s, p| nodes::create_user(s.conn()?, p, org, b.0)).await?;
     Ok(HttpResponse::Created().json(node))
 }
 

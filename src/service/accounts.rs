@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::input::{double_option, non_null, set_text};
-use super::{Input, PageRequest, Paged, Session, clean, unique_or};
-use crate::auth::{Principal, password};
+use super::{Input, PageRequest, Paged, Step, clean, unique_or};
+use crate::auth::Principal;
 use crate::authz;
 use crate::authz::accounts::AccountFacts;
 use crate::db::repo::accounts::{AccountRecord, AccountWithFacts};
@@ -138,8 +138,8 @@ fn validate_settings(
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors.into_vec())) }
 }
 
-/// Voicemail changes with the PIN already hashed: argon2 runs with the connection back in
-/// the pool, not while a transaction holds a lock.
+/// Voicemail changes, the PIN as its hash: argon2 runs between the checks and the write,
+/// with no connection held and outside the write transaction.
 struct VoicemailChange {
     enabled: Option<bool>,
     pin_hash: Option<Option<String>>,
@@ -148,10 +148,15 @@ struct VoicemailChange {
 }
 
 impl VoicemailChange {
-    fn hash(vm: Option<VoicemailInput>) -> Result<Option<VoicemailChange>, ApiError> {
-        let Some(vm) = vm else { return Ok(None) };
-        let pin_hash = vm.pin.map(|pin| pin.map(|p| password::hash(&p)).transpose()).transpose()?;
-        Ok(Some(VoicemailChange { enabled: vm.enabled, pin_hash, email: vm.email, attach_audio: vm.attach_audio }))
+    /// The change, and the PIN it sets (to hash before the change is applied).
+    fn of(vm: Option<VoicemailInput>) -> (Option<VoicemailChange>, Option<String>) {
+        let Some(vm) = vm else { return (None, None) };
+        let (pin_hash, pin) = match vm.pin {
+            None => (None, None),
+            Some(None) => (Some(None), None),
+            Some(Some(pin)) => (None, Some(pin)),
+        };
+        (Some(VoicemailChange { enabled: vm.enabled, pin_hash, email: vm.email, attach_audio: vm.attach_audio }), pin)
     }
 
     fn apply(self, a: &mut AccountRecord) {
@@ -168,6 +173,30 @@ impl VoicemailChange {
             a.vm_attach_audio = at;
         }
     }
+}
+
+/// `f` now, or after the PIN is hashed (with the hash set in the voicemail change).
+fn with_pin<T: 'static>(
+    conn: &mut DbConn,
+    caller: &Principal,
+    mut voicemail: Option<VoicemailChange>,
+    pin: Option<String>,
+    f: impl FnOnce(&mut DbConn, &Principal, Option<VoicemailChange>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<Step<T>, ApiError> {
+    match pin {
+        None => f(conn, caller, voicemail).map(Step::Done),
+        Some(pin) => Ok(Step::hash(pin, move |conn, caller, hash| {
+            if let Some(vm) = voicemail.as_mut() {
+                vm.pin_hash = Some(Some(hash));
+            }
+            f(conn, caller, voicemail)
+        })),
+    }
+}
+
+/// The settings a PATCH may change, to tell a change from a write of the same values (N6).
+fn settings_of(a: &AccountRecord) -> impl PartialEq + use<'_> {
+    (&a.display_name, &a.location, a.vm_enabled, &a.vm_pin_hash, &a.vm_email, a.vm_attach_audio)
 }
 
 fn facts(a: &AccountWithFacts) -> AccountFacts<'_> {
@@ -192,12 +221,12 @@ fn creatable_for(conn: &mut DbConn, caller: &Principal, user_id: Uuid) -> Result
 /// Creates a telephone number for a user, through the tree only (A5). The user's login
 /// starts on its owners list (A4).
 pub fn create(
-    db: &mut Session,
+    conn: &mut DbConn,
     caller: &Principal,
     user_id: Uuid,
     body: Input<CreateAccount>,
-) -> Result<AccountView, ApiError> {
-    creatable_for(db.conn()?, caller, user_id)?;
+) -> Result<Step<AccountView>, ApiError> {
+    creatable_for(conn, caller, user_id)?;
     let body = body.parse()?;
     let number = PhoneNumber::parse(&body.number).ok_or_else(|| {
         ApiError::field(
@@ -210,23 +239,23 @@ pub fn create(
     let mut account = repo::accounts::new_record(user_id, number.to_string());
     account.display_name = clean(body.display_name);
     account.location = clean(body.location);
-    if body.voicemail.as_ref().is_some_and(|vm| matches!(vm.pin, Some(Some(_)))) {
-        db.release();
-    }
-    if let Some(vm) = VoicemailChange::hash(body.voicemail)? {
-        vm.apply(&mut account);
-    }
-    write_tx(db.conn()?, |conn| {
-        repo::lock(conn, Locked::Nodes, user_id, Lock::Share)?;
-        let user = creatable_for(conn, caller, user_id)?;
-        repo::accounts::insert(conn, &account).map_err(|e| {
-            unique_or(e, || {
-                ApiError::conflict(Code::NumberInUse, format!("the number {} is already in use", account.number))
-            })
-        })?;
-        let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
-        repo::members::add(conn, ListRef::AccountOwners(account.id), login)?;
-        Ok(AccountView::from(account))
+    let (voicemail, pin) = VoicemailChange::of(body.voicemail);
+    with_pin(conn, caller, voicemail, pin, move |conn, caller, voicemail| {
+        if let Some(vm) = voicemail {
+            vm.apply(&mut account);
+        }
+        write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Nodes, user_id, Lock::Share)?;
+            let user = creatable_for(conn, caller, user_id)?;
+            repo::accounts::insert(conn, &account).map_err(|e| {
+                unique_or(e, || {
+                    ApiError::conflict(Code::NumberInUse, format!("the number {} is already in use", account.number))
+                })
+            })?;
+            let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
+            repo::members::add(conn, ListRef::AccountOwners(account.id), login)?;
+            Ok(AccountView::from(account))
+        })
     })
 }
 
@@ -252,38 +281,42 @@ pub fn get(conn: &mut DbConn, caller: &Principal, id: AccountId) -> Result<Accou
     Ok(AccountView::from(a.account))
 }
 
-/// Changes an account's settings (administrators, owners, the tree: A2, A3, A5).
+/// Changes an account's settings (administrators, owners, the tree: A2, A3, A5). Values
+/// written as they already are change nothing (N6): such a PATCH writes nothing and keeps
+/// `updated_at`. A PIN sent is always a change: it is stored only as a fresh hash.
 pub fn update(
-    db: &mut Session,
+    conn: &mut DbConn,
     caller: &Principal,
     id: AccountId,
     body: Input<PatchAccount>,
-) -> Result<AccountView, ApiError> {
-    let a = load(db.conn()?, caller, id)?;
+) -> Result<Step<AccountView>, ApiError> {
+    let a = load(conn, caller, id)?;
     authz::accounts::can_change_settings(&caller.actor, &facts(&a)).check()?;
     let body = body.parse()?;
     validate_settings(set_text(&body.display_name), set_text(&body.location), body.voicemail.as_ref())?;
-    if body.voicemail.as_ref().is_some_and(|vm| matches!(vm.pin, Some(Some(_)))) {
-        db.release();
-    }
-    let voicemail = VoicemailChange::hash(body.voicemail)?;
-    write_tx(db.conn()?, |conn| {
-        repo::lock(conn, Locked::Accounts, id.0, Lock::Update)?;
-        let l = load(conn, caller, id)?;
-        authz::accounts::can_change_settings(&caller.actor, &facts(&l)).check()?;
-        let mut a = l.account;
-        if let Some(d) = body.display_name {
-            a.display_name = clean(d);
-        }
-        if let Some(loc) = body.location {
-            a.location = clean(loc);
-        }
-        if let Some(vm) = voicemail {
-            vm.apply(&mut a);
-        }
-        a.updated_at = now();
-        repo::accounts::update(conn, &a)?;
-        Ok(AccountView::from(a))
+    let (voicemail, pin) = VoicemailChange::of(body.voicemail);
+    with_pin(conn, caller, voicemail, pin, move |conn, caller, voicemail| {
+        write_tx(conn, |conn| {
+            repo::lock(conn, Locked::Accounts, id.0, Lock::Update)?;
+            let l = load(conn, caller, id)?;
+            authz::accounts::can_change_settings(&caller.actor, &facts(&l)).check()?;
+            let before = l.account.clone();
+            let mut a = l.account;
+            if let Some(d) = body.display_name {
+                a.display_name = clean(d);
+            }
+            if let Some(loc) = body.location {
+                a.location = clean(loc);
+            }
+            if let Some(vm) = voicemail {
+                vm.apply(&mut a);
+            }
+            if settings_of(&a) != settings_of(&before) {
+                a.updated_at = now();
+                repo::accounts::update(conn, &a)?;
+            }
+            Ok(AccountView::from(a))
+        })
     })
 }
 

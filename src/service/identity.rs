@@ -1,7 +1,8 @@
 //! Who the caller is: the role context behind a token, and logging in.
 
-use crate::auth::{Principal, password};
-use crate::db::{DbConn, Session, repo};
+use crate::auth::Principal;
+use crate::auth::hashing::Hasher;
+use crate::db::{DbConn, Pool, Session, repo};
 use crate::domain::code::Code;
 use crate::domain::{Actor, LoginId};
 use crate::error::ApiError;
@@ -19,19 +20,18 @@ pub fn principal(conn: &mut DbConn, login_id: LoginId) -> Result<Option<Principa
     }))
 }
 
-/// The login a username and password name. The connection goes back to the pool before
-/// the (slow, deliberately) password check; an unknown username costs the same time as a
-/// wrong password, so the answer does not tell which it was.
-pub fn login(db: &mut Session, username: &str, password: &str) -> Result<LoginId, ApiError> {
-    let login = repo::logins::by_username(db.conn()?, username)?;
-    db.release();
-    match login {
-        Some(l) if password::verify(password, &l.password_hash) => Ok(l.id),
-        Some(_) => Err(invalid_grant()),
-        None => {
-            password::burn_time(password);
-            Err(invalid_grant())
-        }
+/// The login a username and password name: the login is read (on a blocking thread, the
+/// connection given back at once), then the password is checked on the hashing threads
+/// with no connection held. An unknown username costs the same work as a wrong password,
+/// so the answer does not tell which it was.
+pub async fn login(pool: &Pool, hasher: &Hasher, username: String, password: String) -> Result<LoginId, ApiError> {
+    let login = Session::new(pool.clone())
+        .run_read(move |s| Ok(repo::logins::by_username(s.conn()?, &username)?.map(|l| (l.id, l.password_hash))))
+        .await?;
+    let (id, stored) = login.unzip();
+    match (id, hasher.verify(password, stored).await?) {
+        (Some(id), true) => Ok(id),
+        _ => Err(invalid_grant()),
     }
 }
 

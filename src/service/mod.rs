@@ -1,13 +1,12 @@
-//! The use cases. Each is one function that takes a connection (or a [`Session`] when it
-//! must give the connection back during slow work such as hashing), the caller and domain
+//! The use cases. Each is one function that takes a connection, the caller and domain
 //! input; it loads the facts, asks `authz`, writes through `db::repo` in one transaction
-//! and returns records. Nothing here knows HTTP: handlers extract, call one function and
-//! render what it returns.
+//! and returns records (or, when it must hash a secret first, a [`Step`]). Nothing here
+//! knows HTTP: handlers extract, call one function and render what it returns.
 //!
 //! The order inside every use case is the same: the caller's rights that do not depend on
 //! the request's values first (a caller refused whatever it sends gets the refusal, and
 //! costs nothing: no hashing, no validation), then the values, then the rules that depend
-//! on them, then the writes.
+//! on them, then the hashing, then the writes.
 
 pub mod accounts;
 pub mod devices;
@@ -23,8 +22,35 @@ use uuid::Uuid;
 pub use crate::db::Session;
 pub use input::Input;
 
+use crate::auth::Principal;
+use crate::db::DbConn;
 use crate::domain::code::Code;
 use crate::error::ApiError;
+
+/// What a use case that may hash a secret (a password, a PIN) answers after its first
+/// database step. That step decides the caller's rights and checks the values, so a
+/// refused or invalid request never reaches the hash. The hash then runs with no
+/// connection held, on the hashing threads (`auth::hashing`), and [`Step::Hash`]'s
+/// continuation writes on a connection of its own, with the caller's role context read
+/// again and the rules asked again inside the write transaction.
+pub enum Step<T> {
+    /// Nothing to hash: the use case is done.
+    Done(T),
+    /// Hash this secret, then write with its hash.
+    Hash(String, Then<T>),
+}
+
+/// The write that follows a hash: the connection, the caller (read again) and the hash.
+pub type Then<T> = Box<dyn FnOnce(&mut DbConn, &Principal, String) -> Result<T, ApiError> + Send>;
+
+impl<T> Step<T> {
+    pub fn hash(
+        secret: String,
+        then: impl FnOnce(&mut DbConn, &Principal, String) -> Result<T, ApiError> + Send + 'static,
+    ) -> Step<T> {
+        Step::Hash(secret, Box::new(then))
+    }
+}
 
 /// A page request: `limit` rows after the id `after`.
 #[derive(Clone, Copy, Debug)]

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Input, PageRequest, Paged, Session, unique_or};
-use crate::auth::{Principal, password};
+use super::{Input, PageRequest, Paged, Step, unique_or};
+use crate::auth::Principal;
 use crate::authz;
 use crate::authz::nodes::ProviderScope;
 use crate::db::repo::nodes::{NewNode, NodeRecord};
@@ -142,13 +142,13 @@ fn parent_of(conn: &mut DbConn, parent: Option<(Uuid, NodeKind)>) -> Result<Opti
 
 /// Creates a service provider (under no parent) or an organization (under an SP).
 pub fn create_tenant(
-    db: &mut Session,
+    conn: &mut DbConn,
     caller: &Principal,
     kind: NodeKind,
     parent: Option<(Uuid, NodeKind)>,
     body: Input<CreateTenant>,
-) -> Result<NodeView, ApiError> {
-    create(db, caller, kind, parent, ("owner.username", "owner.password"), move || {
+) -> Result<Step<NodeView>, ApiError> {
+    create(conn, caller, kind, parent, ("owner.username", "owner.password"), move || {
         let b = body.parse()?;
         Ok(NewNodeInput {
             name: b.name,
@@ -161,32 +161,33 @@ pub fn create_tenant(
 
 /// Creates a user under an organization.
 pub fn create_user(
-    db: &mut Session,
+    conn: &mut DbConn,
     caller: &Principal,
     org: Uuid,
     body: Input<CreateUser>,
-) -> Result<NodeView, ApiError> {
-    create(db, caller, NodeKind::User, Some((org, NodeKind::Organization)), ("username", "password"), move || {
+) -> Result<Step<NodeView>, ApiError> {
+    create(conn, caller, NodeKind::User, Some((org, NodeKind::Organization)), ("username", "password"), move || {
         let b = body.parse()?;
         Ok(NewNodeInput { name: b.name, level: b.device_provisioning, username: b.username, password: b.password })
     })
 }
 
-/// N1 and P1/P2 on create. Rights first (the parent, and whether the caller may create
-/// here at all), then the values, then the level the values ask for; the password is
-/// hashed only for a request that will be written, with the connection back in the pool,
+/// N1 and P1/P2 on create. Rights first (the parent, whether the caller may create here
+/// at all, and whether it may give the level the body names), then the values; the
+/// password is hashed only for a request that will be written, with no connection held,
 /// and the rules are asked again in the write transaction.
 fn create(
-    db: &mut Session,
+    conn: &mut DbConn,
     caller: &Principal,
     kind: NodeKind,
     parent: Option<(Uuid, NodeKind)>,
     (user_field, pass_field): (&str, &str),
     parse: impl FnOnce() -> Result<NewNodeInput, ApiError>,
-) -> Result<NodeView, ApiError> {
-    let parent_ref = parent_of(db.conn()?, parent)?;
+) -> Result<Step<NodeView>, ApiError> {
+    let parent_ref = parent_of(conn, parent)?;
     authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), None).check()?;
-    let input = parse()?;
+    let mut input = parse()?;
+    authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), input.level).check()?;
     let mut errors = Errors::default();
     errors.check("name", &validate::NAME, &input.name);
     errors.check(user_field, &validate::USERNAME, &input.username);
@@ -194,10 +195,21 @@ fn create(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors.into_vec()));
     }
-    authz::nodes::can_create(&caller.actor, kind, parent_ref.as_ref(), input.level).check()?;
-    db.release();
-    let hash = password::hash(&input.password)?;
-    write_tx(db.conn()?, |conn| {
+    let password = std::mem::take(&mut input.password);
+    Ok(Step::hash(password, move |conn, caller, hash| write_node(conn, caller, kind, parent, &input, &hash)))
+}
+
+/// The write of [`create`], once the password is hashed: the rules asked again under a
+/// share lock on the parent, so a parent changed or deleted meanwhile counts.
+fn write_node(
+    conn: &mut DbConn,
+    caller: &Principal,
+    kind: NodeKind,
+    parent: Option<(Uuid, NodeKind)>,
+    input: &NewNodeInput,
+    hash: &str,
+) -> Result<NodeView, ApiError> {
+    write_tx(conn, |conn| {
         if let Some((id, _)) = parent {
             repo::lock(conn, Locked::Nodes, id, Lock::Share)?;
         }
@@ -210,7 +222,7 @@ fn create(
         let name = input.name.trim();
         let new = NewNode { id, kind, name, parent: parent_ref.as_ref(), level };
         let ts = repo::nodes::insert(conn, &new, sp_id, org_id)?;
-        repo::logins::insert(conn, &input.username, &hash, Some(id)).map_err(|e| {
+        repo::logins::insert(conn, &input.username, hash, Some(id)).map_err(|e| {
             unique_or(e, || {
                 ApiError::conflict(Code::UsernameTaken, format!("the username {:?} is already taken", input.username))
             })
@@ -269,8 +281,10 @@ pub fn list(
     Ok(Paged::from_rows(rows, page, |r| r.id).map(NodeView::from))
 }
 
-/// N3 (name) and P1/P2 (level): the node must be readable first, then the values, then
-/// the level rules.
+/// N3 (name) and P1/P2 (level): the node must be readable first, then the level rules
+/// for the level the body names, then the values. What the body writes with the value the node already has is no change
+/// (N6): it needs no right, and a PATCH that changes nothing writes nothing (`updated_at`
+/// stays).
 pub fn update(
     conn: &mut DbConn,
     caller: &Principal,
@@ -282,6 +296,7 @@ pub fn update(
         let mut node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
         authz::nodes::can_update(&caller.actor, &node.node_ref(), None).check()?;
         let body = body.parse()?;
+        authz::nodes::can_update(&caller.actor, &node.node_ref(), body.device_provisioning).check()?;
         let mut errors = Errors::default();
         if let Some(name) = &body.name {
             errors.check("name", &validate::NAME, name);
@@ -289,13 +304,16 @@ pub fn update(
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors.into_vec()));
         }
-        authz::nodes::can_update(&caller.actor, &node.node_ref(), body.device_provisioning).check()?;
-        let name = body.name.as_deref().map(str::trim);
-        node.updated_at = repo::nodes::update(conn, id, name, body.device_provisioning)?;
-        if let Some(n) = name {
-            n.clone_into(&mut node.name);
+        let name = authz::change(&node.name.as_str(), body.name.as_deref().map(str::trim)).map(str::to_owned);
+        let level = authz::change(&node.level, body.device_provisioning);
+        if name.is_none() && level.is_none() {
+            return Ok(NodeView::from(node));
         }
-        if let Some(level) = body.device_provisioning {
+        node.updated_at = repo::nodes::update(conn, id, name.as_deref(), level)?;
+        if let Some(n) = name {
+            node.name = n;
+        }
+        if let Some(level) = level {
             node.level = level;
         }
         Ok(NodeView::from(node))

@@ -40,8 +40,11 @@ fn valid_claims(sub: &str) -> Value {
     })
 }
 
+/// A token as the app makes them: `kid` names the key of `secret`.
 fn sign(alg: Algorithm, claims: &Value, secret: &str) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
+    let mut header = Header::new(alg);
+    header.kid = Some(siprov::auth::token::key_id(secret.as_bytes()));
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
 }
 
 /// Unpadded base64url, for a hand-made `alg: none` token.
@@ -307,4 +310,132 @@ async fn the_token_of_a_deleted_login_is_401_on_the_very_next_request() {
     let again =
         token_request(&app, json!({"grant_type": "password", "username": user.username, "password": PASSWORD})).await;
     assert_eq!((again.status, again.code()), (401, "invalid_grant"), "body: {}", again.body);
+}
+
+// ---------------------------------------------------------------------------------------
+// Strict tokens (RFC 8725): the leeway, the header, the key ids, rotation
+// ---------------------------------------------------------------------------------------
+
+/// A token with exactly this header and these claims, HMAC-SHA256-signed with `secret`.
+fn forge(header: &Value, claims: &Value, secret: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{Hmac, Mac};
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// The header the app writes: HS256, JWT, and the key id of `secret`.
+fn header_for(secret: &str) -> Value {
+    json!({"alg": "HS256", "typ": "JWT", "kid": siprov::auth::token::key_id(secret.as_bytes())})
+}
+
+#[actix_web::test]
+async fn tokens_carry_the_key_id_of_the_signing_secret_and_a_header_of_alg_typ_and_kid_only() {
+    let app = spawn_with_known_secret().await;
+    let header = jsonwebtoken::decode_header(&app.admin).unwrap();
+    assert_eq!(header.alg, Algorithm::HS256);
+    assert_eq!(header.kid, Some(siprov::auth::token::key_id(SECRET.as_bytes())));
+    let raw: Value = {
+        use base64::Engine;
+        let first = app.admin.split('.').next().unwrap();
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(first).unwrap()).unwrap()
+    };
+    let mut names: Vec<&String> = raw.as_object().unwrap().keys().collect();
+    names.sort();
+    assert_eq!(names, ["alg", "kid", "typ"]);
+    // A hand-made token of that shape is accepted: the refusals below are about what differs.
+    let sub = subject_of(&app.admin);
+    app.get(&forge(&header_for(SECRET), &valid_claims(&sub), SECRET), "/v1/me").await.assert(200);
+}
+
+#[actix_web::test]
+async fn exp_nbf_and_iat_are_checked_with_five_seconds_of_leeway_not_sixty() {
+    let app = spawn_with_known_secret().await;
+    let sub = subject_of(&app.admin);
+    let now = now();
+    for (field, value, accepted) in [
+        ("exp", now - 2, true),
+        ("exp", now - 10, false),
+        ("exp", now - 59, false),
+        ("nbf", now + 2, true),
+        ("nbf", now + 10, false),
+        ("nbf", now + 3600, false),
+        ("iat", now + 2, true),
+        ("iat", now + 10, false),
+    ] {
+        let mut claims = valid_claims(&sub);
+        claims[field] = json!(value);
+        let res = app.get(&forge(&header_for(SECRET), &claims, SECRET), "/v1/me").await;
+        if accepted {
+            assert_eq!(res.status, 200, "{field} {}s from now: {}", value as i64 - now as i64, res.body);
+        } else {
+            assert_bearer_challenge(&res, &format!("{field} {}s from now", value as i64 - now as i64));
+        }
+    }
+    let mut claims = valid_claims(&sub);
+    claims.as_object_mut().unwrap().remove("iat");
+    assert_bearer_challenge(&app.get(&forge(&header_for(SECRET), &claims, SECRET), "/v1/me").await, "without iat");
+}
+
+#[actix_web::test]
+async fn a_header_parameter_other_than_alg_typ_and_kid_is_401_even_on_a_well_signed_token() {
+    let app = spawn_with_known_secret().await;
+    let claims = valid_claims(&subject_of(&app.admin));
+    for (name, value) in [
+        ("jku", json!(format!("{}/v1/keys", app.base))),
+        ("x5u", json!("https://attacker.example/cert.pem")),
+        ("jwk", json!({"kty": "oct", "k": "c2VjcmV0"})),
+        ("x5c", json!(["MIIBszCCAVmgAwIBAgIU"])),
+        ("x5t", json!("dGh1bWI")),
+        ("crit", json!(["exp"])),
+        ("cty", json!("JWT")),
+        ("b64", json!(false)),
+    ] {
+        let mut header = header_for(SECRET);
+        header[name] = value;
+        assert_bearer_challenge(&app.get(&forge(&header, &claims, SECRET), "/v1/me").await, &format!("header {name}"));
+    }
+    let mut header = header_for(SECRET);
+    header["typ"] = json!("at+jwt");
+    assert_bearer_challenge(&app.get(&forge(&header, &claims, SECRET), "/v1/me").await, "typ at+jwt");
+}
+
+#[actix_web::test]
+async fn a_kid_that_names_no_configured_key_is_401_even_with_the_right_signature() {
+    let app = spawn_with_known_secret().await;
+    let claims = valid_claims(&subject_of(&app.admin));
+    for kid in [json!("../../../../../../dev/null"), json!("/etc/passwd"), json!("0"), json!(""), json!(1)] {
+        let header = json!({"alg": "HS256", "typ": "JWT", "kid": kid});
+        assert_bearer_challenge(&app.get(&forge(&header, &claims, SECRET), "/v1/me").await, &format!("kid {kid}"));
+    }
+    let header = json!({"alg": "HS256", "typ": "JWT"});
+    assert_bearer_challenge(&app.get(&forge(&header, &claims, SECRET), "/v1/me").await, "no kid");
+}
+
+#[actix_web::test]
+async fn a_previous_secret_still_verifies_its_tokens_while_only_the_new_one_signs() {
+    const NEW: &str = "the-next-signing-secret-0123456789abcdef";
+    let app = spawn_app_with(|s| {
+        s.jwt_secret = Some(Secret::new(NEW));
+        s.jwt_previous_secrets = vec![Secret::new(SECRET)];
+    })
+    .await;
+    let sub = subject_of(&app.admin);
+    let old = forge(&header_for(SECRET), &valid_claims(&sub), SECRET);
+    app.get(&old, "/v1/me").await.assert(200);
+    assert_eq!(jsonwebtoken::decode_header(&app.admin).unwrap().kid, Some(siprov::auth::token::key_id(NEW.as_bytes())));
+    app.get(&app.admin, "/v1/me").await.assert(200);
+    // A token signed with the previous secret cannot claim the new key's id, nor the reverse.
+    assert_bearer_challenge(
+        &app.get(&forge(&header_for(NEW), &valid_claims(&sub), SECRET), "/v1/me").await,
+        "old secret, new kid",
+    );
+    assert_bearer_challenge(
+        &app.get(&forge(&header_for(SECRET), &valid_claims(&sub), NEW), "/v1/me").await,
+        "new secret, old kid",
+    );
 }

@@ -81,6 +81,8 @@ pub struct TestApp {
     pub client: awc::Client,
     pub admin: String,
     pub settings: Settings,
+    /// What the app's password-hashing threads have done.
+    pub hashing: siprov::auth::hashing::Stats,
     _db: TestDb,
 }
 
@@ -141,9 +143,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let app = Application::build(&settings).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let hashing = app.hashing();
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish();
-    let mut test = TestApp { base, client, admin: String::new(), settings, _db: db };
+    let mut test = TestApp { base, client, admin: String::new(), settings, hashing, _db: db };
     test.admin = test.login(ADMIN, PASSWORD).await;
     test
 }

@@ -133,6 +133,7 @@ async fn a_bad_database_url_from_database_url_names_database_url_and_not_its_pas
 async fn help_lists_every_setting_with_its_flag_and_variable_and_shows_no_secret() {
     let secrets = [
         ("SIPROV_JWT_SECRET", "jwt-secret-Hq3-0123456789abcdef0123456789"),
+        ("SIPROV_JWT_PREVIOUS_SECRETS", "jwt-previous-Kr8-0123456789abcdef0123456789"),
         ("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", "admin-password-Pw7"),
         ("SIPROV_DATABASE_URL", "postgres://app:db-password-Dz9@db/siprov"),
         ("DATABASE_URL", "postgres://app:db-password-Fb2@db/siprov"),
@@ -150,6 +151,8 @@ async fn help_lists_every_setting_with_its_flag_and_variable_and_shows_no_secret
         ("--log-filter", "RUST_LOG"),
         ("--workers", "SIPROV_WORKERS"),
         ("--cors-origins", "SIPROV_CORS_ORIGINS"),
+        ("--jwt-previous-secrets", "SIPROV_JWT_PREVIOUS_SECRETS"),
+        ("--sqlite-busy-timeout", "SIPROV_SQLITE_BUSY_TIMEOUT"),
     ] {
         assert!(help.contains(flag) && help.contains(&format!("[env: {var}")), "{flag} / {var} missing:\n{help}");
     }
@@ -554,4 +557,182 @@ async fn a_fresh_sqlite_database_and_its_directory_are_readable_by_the_owner_onl
         assert_eq!(mode(side).unwrap_or_else(|e| panic!("{side}: {e}")), 0o600, "{side}");
     }
     server.stop();
+}
+
+/// Status of `GET /v1/me` with `token`.
+async fn me_status(client: &awc::Client, base: &str, token: &str) -> u16 {
+    client
+        .get(format!("{base}/v1/me"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send()
+        .await
+        .expect("send")
+        .status()
+        .as_u16()
+}
+
+async fn admin_token(client: &awc::Client, base: &str) -> String {
+    let body = json!({"grant_type": "password", "username": "admin", "password": PASSWORD});
+    send(client, base, "POST", "/v1/auth/token", None, body).await["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// The key id in a token's header.
+fn kid_of(token: &str) -> Option<String> {
+    jsonwebtoken::decode_header(token).expect("a JWT").kid
+}
+
+/// Key rotation as the README tells it, across real restarts on one database: the new
+/// secret signs, the previous one verifies its tokens while it is configured, and no
+/// longer once it is removed.
+#[actix_web::test]
+async fn after_a_restart_with_a_new_secret_the_previous_secrets_tokens_verify_until_it_is_removed() {
+    const OLD: &str = "rotation-old-secret-0123456789abcdef0123";
+    const NEW: &str = "rotation-new-secret-0123456789abcdef0123";
+    let (db, backend) = TestDb::create();
+    let url = url_of(&backend);
+    let launch = |env: &[(&str, &str)]| {
+        let mut cmd = siprov(&std::env::temp_dir());
+        cmd.env("SIPROV_DATABASE_URL", &url).env("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", PASSWORD).envs(env.iter().copied());
+        cmd
+    };
+    let client = awc::Client::default();
+    let restart = |server: Running| {
+        server.signal("TERM");
+        let (status, log) = server.exit_within(Duration::from_secs(15));
+        assert!(status.success(), "{log}");
+    };
+
+    let first = serve(launch(&[("SIPROV_JWT_SECRET", OLD)]), None).await;
+    let old_token = admin_token(&client, &first.base).await;
+    assert_eq!(kid_of(&old_token), Some(siprov::auth::token::key_id(OLD.as_bytes())));
+    restart(first);
+
+    let second = serve(launch(&[("SIPROV_JWT_SECRET", NEW), ("SIPROV_JWT_PREVIOUS_SECRETS", OLD)]), None).await;
+    assert_eq!(me_status(&client, &second.base, &old_token).await, 200, "the previous secret still verifies");
+    let new_token = admin_token(&client, &second.base).await;
+    assert_eq!(kid_of(&new_token), Some(siprov::auth::token::key_id(NEW.as_bytes())), "the new secret signs");
+    restart(second);
+
+    let third = serve(launch(&[("SIPROV_JWT_SECRET", NEW)]), None).await;
+    assert_eq!(me_status(&client, &third.base, &old_token).await, 401, "a removed secret verifies nothing");
+    assert_eq!(me_status(&client, &third.base, &new_token).await, 200);
+    third.stop();
+    drop(db);
+}
+
+/// With no secret configured, the one generated on first start is kept in the database:
+/// tokens survive a restart, as before key ids.
+#[actix_web::test]
+async fn without_a_configured_secret_the_generated_one_signs_and_its_tokens_survive_a_restart() {
+    let (db, backend) = TestDb::create();
+    let url = url_of(&backend);
+    let launch = || {
+        let mut cmd = siprov(&std::env::temp_dir());
+        cmd.env("SIPROV_DATABASE_URL", &url).env("SIPROV_BOOTSTRAP_ADMIN_PASSWORD", PASSWORD);
+        cmd
+    };
+    let client = awc::Client::default();
+    let first = serve(launch(), None).await;
+    let token = admin_token(&client, &first.base).await;
+    assert!(kid_of(&token).is_some(), "the generated secret's tokens carry its key id too");
+    first.signal("TERM");
+    assert!(first.exit_within(Duration::from_secs(15)).0.success());
+    let second = serve(launch(), None).await;
+    assert_eq!(me_status(&client, &second.base, &token).await, 200);
+    second.stop();
+    drop(db);
+}
+
+/// A figure of `/proc/<pid>/status` in KiB (`VmRSS`, `VmHWM`: the peak).
+#[cfg(target_os = "linux")]
+fn memory_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {status}"))
+}
+
+/// The memory bound the README states for a flood of logins: argon2 holds 19 MiB per
+/// hashing thread (one per core) and nothing more however many logins wait, so the peak
+/// grows by less than that per core, plus 32 MiB of connections and buffers.
+#[cfg(target_os = "linux")]
+fn login_flood_bound_mib() -> u64 {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as u64;
+    cores * 19 + 32
+}
+
+#[cfg(target_os = "linux")]
+#[actix_web::test]
+async fn two_hundred_concurrent_logins_keep_the_process_within_its_memory_bound() {
+    let mut server = start_with(PASSWORD, &[]).await;
+    let pid = server.child.id();
+    // The log is read as it is written: a pipe nobody reads fills up and stalls the server.
+    let mut stderr = server.child.stderr.take().expect("piped stderr");
+    let log = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
+    let client =
+        awc::Client::builder().connector(awc::Connector::new().limit(0)).timeout(Duration::from_secs(60)).finish();
+    // One login first: the process as it serves, before the flood.
+    admin_token(&client, &server.base).await;
+    let before = memory_kib(pid, "VmRSS");
+    let logins = (0..200).map(|i| {
+        // Right and wrong passwords, known and unknown usernames: the same work each.
+        let (username, password) = match i % 4 {
+            0 | 1 => ("admin", PASSWORD),
+            2 => ("admin", "a-wrong-password"),
+            _ => ("nobody-by-that-name", PASSWORD),
+        };
+        let body = json!({"grant_type": "password", "username": username, "password": password});
+        let request = client.post(format!("{}/v1/auth/token", server.base)).send_json(&body);
+        async move { request.await.map(|r| (r.status().as_u16(), r.headers().get("retry-after").cloned())) }
+    });
+    let answers = futures_util::future::join_all(logins).await;
+    let peak = memory_kib(pid, "VmHWM");
+    let mut count = std::collections::BTreeMap::new();
+    for answer in &answers {
+        let (status, retry_after) = answer.as_ref().expect("every login is answered");
+        assert!(matches!(status, 200 | 401 | 503), "a login answered {status}");
+        if *status == 503 {
+            assert!(retry_after.is_some(), "503 without Retry-After");
+        }
+        *count.entry(*status).or_insert(0) += 1;
+    }
+    server.stop();
+    let log = log.join().expect("log reader");
+    assert!(count.get(&200).is_some_and(|n| *n > 0), "no login succeeded: {count:?}\n{log}");
+    let grown_mib = peak.saturating_sub(before) / 1024;
+    eprintln!("200 concurrent logins: {count:?}; resident {before} KiB before, peak {peak} KiB (+{grown_mib} MiB)");
+    let bound = login_flood_bound_mib();
+    assert!(
+        grown_mib < bound,
+        "the peak grew {grown_mib} MiB over {before} KiB under 200 concurrent logins (bound {bound} MiB): {count:?}"
+    );
+}
+
+/// A database file from before files were made private keeps its mode (the operator's to
+/// change), and the start says so.
+#[cfg(unix)]
+#[actix_web::test]
+async fn an_existing_sqlite_database_readable_by_others_is_named_in_a_warning_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new();
+    std::fs::create_dir(dir.0.join("data")).unwrap();
+    let file = dir.0.join("data/siprov.db");
+    std::fs::write(&file, b"").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let log = serve(siprov(&dir.0), None).await.stop();
+    let warning: Vec<&str> = log.lines().filter(|l| l.contains("chmod 600")).collect();
+    assert_eq!(warning.len(), 1, "{log}");
+    assert!(warning[0].contains("WARN") && warning[0].contains("0644"), "{log}");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o644, "the mode is left alone");
+
+    // A private file starts without the warning.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let log = serve(siprov(&dir.0), None).await.stop();
+    assert!(!log.contains("chmod 600"), "{log}");
 }

@@ -220,7 +220,7 @@ pub fn list(
     conn: &mut DbConn,
     caller: &Principal,
     context: (Uuid, NodeKind),
-    q: DeviceQuery,
+    q: &DeviceQuery,
 ) -> Result<Paged<DeviceView>, ApiError> {
     let ctx = repo::nodes::find_ref_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
     authz::devices::can_list(&caller.actor, &ctx).check()?;
@@ -243,8 +243,8 @@ pub fn list(
                     .ok_or_else(|| ApiError::bad_request(Code::InvalidQuery, "assigned_to must be a node id"))
             })
             .transpose()?,
-        vendor: q.vendor,
-        model: q.model,
+        vendor: q.vendor.clone(),
+        model: q.model.clone(),
     };
     let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
     let rows = repo::devices::list(conn, &ctx, include_assigned, &filters, page.after, page.limit)?;
