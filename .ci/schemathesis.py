@@ -65,7 +65,7 @@ def seed(base, admin):
     that a phone and a number (or a login) drawn at random are often a line (or an owner),
     and empty nodes exist for deletes to succeed on."""
     known = {k: [] for k in ("sp", "org", "user", "account", "device", "username", "empty_sp", "empty_org",
-                             "empty_user")}
+                             "empty_user", "spare_account", "spare_device")}
     for n, tenant in enumerate(("other", "home")):
         sp = call(base, "POST", "/v1/service-providers", admin, {
             "name": f"{tenant} telecom", "device_provisioning": "modify",
@@ -106,6 +106,13 @@ def seed(base, admin):
         empty_user = call(base, "POST", f"/v1/organizations/{org['id']}/users", admin, {
             "name": f"{tenant} empty user", "username": f"{tenant}-empty-user", "password": PASSWORD})
         known["empty_user"].append(empty_user["id"])
+        # Numbers and phones that only deletes are pointed at, so the rest stay for the others.
+        for k in range(2):
+            spare = call(base, "POST", f"/v1/users/{user['id']}/accounts", admin, {"number": f"+1415666{n}{k}00"})
+            known["spare_account"].append(spare["id"])
+            spare = call(base, "POST", f"/v1/organizations/{org['id']}/devices", admin,
+                         {"mac_address": f"02:00:00:1{n}:0{k}:00", "vendor": "Polycom"})
+            known["spare_device"].append(spare["id"])
         for dev in devices:
             for login in logins:
                 call(base, "POST", f"/v1/devices/{dev}/owners", admin, {"username": login})
@@ -140,6 +147,8 @@ def config_for(known, work, login, password):
         "delete_service_provider": {"path.id": ("empty_sp", 0.6)},
         "delete_organization": {"path.id": ("empty_org", 0.6)},
         "delete_user": {"path.id": ("empty_user", 0.6)},
+        "delete_account": {"path.id": ("spare_account", 0.6)},
+        "delete_device": {"path.id": ("spare_device", 0.6)},
         "add_line": {"path.id": ("device", 0.6), "body.account_id": ("account", 0.6)},
         "add_owner": {"path.id": ("device", 0.6), "body.username": ("username", 0.6)},
         "add_account_owner": {"path.id": ("account", 0.6), "body.username": ("username", 0.6)},

@@ -24,17 +24,8 @@ pub enum GrantType {
     Password,
 }
 
-/// OAuth 2.0 resource-owner password grant (RFC 6749 §4.3) as JSON.
-#[derive(Serialize, ToSchema)]
-pub struct PasswordGrant {
-    pub grant_type: GrantType,
-    #[schema(min_length = 1)]
-    pub username: String,
-    #[schema(min_length = 1)]
-    pub password: String,
-}
-
-/// The same grant as an `application/x-www-form-urlencoded` body, OAuth 2.0's own form.
+/// OAuth 2.0 resource-owner password grant (RFC 6749 §4.3), as an
+/// `application/x-www-form-urlencoded` body.
 #[derive(Serialize, ToSchema)]
 pub struct PasswordGrantForm {
     pub grant_type: GrantType,
@@ -61,14 +52,13 @@ pub struct TokenResponse {
 
 /// Exchange a username and password for an access token.
 ///
-/// Wrong credentials answer 401 `invalid_grant`, taking the same time whether or not the
-/// username exists.
+/// The body is OAuth 2.0's form (RFC 6749 §4.3), which every OAuth client speaks; the same
+/// fields are also accepted as a JSON object (`Content-Type: application/json`), for
+/// scripts. Wrong credentials answer 401 `invalid_grant`, taking the same time whether or
+/// not the username exists.
 #[utoipa::path(
     tag = "auth",
-    request_body(content(
-        (PasswordGrant = "application/json"),
-        (PasswordGrantForm = "application/x-www-form-urlencoded")
-    )),
+    request_body(content((PasswordGrantForm = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, body = TokenResponse),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "`invalid_request`, `unsupported_grant_type` or malformed body"),
