@@ -466,7 +466,12 @@ async fn a_mac_in_use_is_refused_in_any_form_and_context_with_mac_in_use_also_on
     for form in FORMS.iter().chain(&["0004F2ABCDEF", "00:04:f2:ab:cd:ef"]) {
         for (token, path) in &tries {
             let res = app.post(token, path, json!({"mac_address": form})).await;
-            assert_eq!((res.status, res.code()), (409, "mac_in_use"), "{form} at {path}: {}", res.body);
+            assert_eq!(
+                (res.status, res.code(), res.rule()),
+                (409, "mac_in_use", "D9"),
+                "{form} at {path}: {}",
+                res.body
+            );
         }
     }
     // PATCH: onto the MAC of another device (even another tenant's) is 409; onto its own MAC
@@ -477,7 +482,7 @@ async fn a_mac_in_use_is_refused_in_any_form_and_context_with_mac_in_use_also_on
     foreign.assert(201);
     for taken in ["00-04-F2-AB-CD-EF", "0004f2ab0001"] {
         let res = app.patch(&org.token, &device(&second.id()), json!({"mac_address": taken})).await;
-        assert_eq!((res.status, res.code()), (409, "mac_in_use"), "PATCH to {taken}: {}", res.body);
+        assert_eq!((res.status, res.code(), res.rule()), (409, "mac_in_use", "D9"), "PATCH to {taken}: {}", res.body);
     }
     assert_eq!(app.get(&org.token, &device(&second.id())).await.body["mac_address"], second.body["mac_address"]);
     let own =
