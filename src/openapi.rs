@@ -41,6 +41,8 @@ use crate::error::Problem;
         (name = "users", description = "Users of an organization (N1–N5, P1–P4)"),
         (name = "devices", description = "SIP devices (D0–D9, A6)"),
         (name = "accounts", description = "Telephone numbers and their lists (A1–A7)"),
+        (name = "audit", description = "Who changed what, when (L1, L2)"),
+        (name = "webhooks", description = "Audit events sent to partners as they happen (L3, L4)"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]

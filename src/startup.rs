@@ -8,7 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Condition, Next, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -28,6 +28,8 @@ pub struct Application {
     port: u16,
     server: Server,
     hashing: Stats,
+    /// What the webhook delivery worker needs (L3): it runs while the server does.
+    worker: (db::Pool, bool),
 }
 
 impl Application {
@@ -46,7 +48,9 @@ impl Application {
             TcpListener::bind(settings.listen).map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let blocking_threads = (pool.max_size() as usize).div_ceil(settings.workers).max(1);
-        let state = web::Data::new(AppState { pool, tokens, hasher });
+        let worker = (pool.clone(), settings.webhook_allow_insecure);
+        let state =
+            web::Data::new(AppState { pool, tokens, hasher, webhook_allow_insecure: settings.webhook_allow_insecure });
         let doc = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         let cors_origins = settings.cors_origins.clone();
@@ -91,7 +95,7 @@ impl Application {
         .listen(listener)
         .map_err(|e| format!("cannot serve: {e}"))?
         .run();
-        Ok(Application { port, server, hashing })
+        Ok(Application { port, server, hashing, worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -104,7 +108,16 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = self.start_worker();
+        let result = self.server.await;
+        worker.abort();
+        result
+    }
+
+    /// The webhook delivery worker of this process, on the current runtime.
+    fn start_worker(&self) -> actix_web::rt::task::JoinHandle<()> {
+        let (pool, allow_insecure) = self.worker.clone();
+        actix_web::rt::spawn(crate::service::audit::delivery::run(pool, allow_insecure))
     }
 
     /// Serves until SIGINT or SIGTERM, then drains: no new connections, idle ones closed,
@@ -112,6 +125,7 @@ impl Application {
     /// graceful (actix's own handling would make SIGINT a forced stop).
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let stop = shutdown_signal()?;
+        let worker = self.start_worker();
         let handle = self.server.handle();
         actix_web::rt::spawn(async move {
             let signal = stop.await;
@@ -119,6 +133,7 @@ impl Application {
             handle.stop(true).await;
         });
         self.server.await?;
+        worker.abort();
         tracing::info!("stopped");
         Ok(())
     }
@@ -210,6 +225,7 @@ async fn request_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = http::request_id::of(&req);
+    req.extensions_mut().insert(http::request_id::RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);

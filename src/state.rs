@@ -9,4 +9,6 @@ pub struct AppState {
     pub pool: Pool,
     pub tokens: Tokens,
     pub hasher: Hasher,
+    /// L4 relaxed by the operator (`SIPROV_WEBHOOK_ALLOW_INSECURE`).
+    pub webhook_allow_insecure: bool,
 }

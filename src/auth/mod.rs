@@ -15,4 +15,7 @@ pub struct Principal {
     pub login_id: LoginId,
     pub username: String,
     pub actor: Actor,
+    /// The request's `x-request-id`, which its audit events carry (L1); empty outside a
+    /// request.
+    pub request_id: String,
 }

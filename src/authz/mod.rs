@@ -12,6 +12,7 @@
 //! (decided here by `first_owner` functions, written with the account or device).
 
 pub mod accounts;
+pub mod audit;
 pub mod devices;
 pub mod nodes;
 
@@ -48,6 +49,10 @@ pub enum Rule {
     A6,
     A7,
     M1,
+    L1,
+    L2,
+    L3,
+    L4,
 }
 
 impl fmt::Display for Rule {

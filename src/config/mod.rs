@@ -72,6 +72,9 @@ pub struct Settings {
     /// How long a SQLite statement waits for a lock held elsewhere before the request is
     /// answered 503.
     pub sqlite_busy_timeout: Duration,
+    /// L4 relaxed: webhooks may use `http` and loopback or private addresses (tests, closed
+    /// networks).
+    pub webhook_allow_insecure: bool,
 }
 
 /// siprov: a multi-tenant SIP provisioning API (service providers, organizations, users,
@@ -180,6 +183,11 @@ struct SettingsArgs {
         global = true
     )]
     sqlite_busy_timeout: Option<String>,
+
+    /// true lets webhooks use http and loopback, private or link-local addresses (rule L4:
+    /// for tests and closed networks) [default: false]
+    #[arg(long, env = "SIPROV_WEBHOOK_ALLOW_INSECURE", value_name = "BOOL", global = true)]
+    webhook_allow_insecure: Option<String>,
 }
 
 impl Cli {
@@ -358,6 +366,13 @@ impl Settings {
             ),
         };
 
+        let webhook_allow_insecure = match given("webhook_allow_insecure") {
+            None => false,
+            Some(g) if matches!(g.value.as_str(), "true" | "1") => true,
+            Some(g) if matches!(g.value.as_str(), "false" | "0") => false,
+            Some(g) => return Err(format!("{} must be true or false", g.shown())),
+        };
+
         Ok(Settings {
             listen,
             database,
@@ -371,6 +386,7 @@ impl Settings {
             workers,
             cors_origins,
             sqlite_busy_timeout,
+            webhook_allow_insecure,
         })
     }
 }

@@ -132,3 +132,80 @@ diesel::allow_tables_to_appear_in_same_query!(
     device_lines,
     device_owners,
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    audit_events (id) {
+        seq -> BigInt,
+        id -> DbUuid,
+        at -> DbTime,
+        actor_username -> Text,
+        actor_client_id -> Nullable<DbUuid>,
+        request_id -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> DbUuid,
+        sp_id -> Nullable<DbUuid>,
+        org_id -> Nullable<DbUuid>,
+        user_id -> Nullable<DbUuid>,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    webhooks (id) {
+        id -> DbUuid,
+        node_id -> DbUuid,
+        url -> Text,
+        events -> Text,
+        description -> Nullable<Text>,
+        secret -> Text,
+        enabled -> Bool,
+        consecutive_failures -> Integer,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    webhook_deliveries (id) {
+        id -> DbUuid,
+        webhook_id -> DbUuid,
+        event_id -> DbUuid,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> DbTime,
+        leased_until -> Nullable<DbTime>,
+        created_at -> DbTime,
+        delivered_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    webhook_attempts (id) {
+        id -> DbUuid,
+        delivery_id -> DbUuid,
+        at -> DbTime,
+        status -> Nullable<Integer>,
+        duration_ms -> Integer,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhooks -> nodes (node_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> audit_events (event_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+
+diesel::allow_tables_to_appear_in_same_query!(audit_events, webhooks, webhook_deliveries, webhook_attempts, nodes);

@@ -78,6 +78,18 @@ codes! {
     InvalidPosition = "invalid_position",
     InvalidLimit = "invalid_limit",
     UnknownUsername = "unknown_username",
+    /// A time that is not RFC 3339 (audit filters `since`, `until`).
+    InvalidTime = "invalid_time",
+    /// A resource type the audit trail does not know (L1).
+    UnknownResourceType = "unknown_resource_type",
+    /// An action the audit trail does not know (L1).
+    UnknownAction = "unknown_action",
+    /// A webhook filter that is not `*`, `{type}.*` or an action (L3).
+    InvalidActionPattern = "invalid_action_pattern",
+    /// A webhook URL that is not an absolute http(s) URL.
+    InvalidUrl = "invalid_url",
+    /// A webhook URL that is not https, or names a loopback, private or link-local address (L4).
+    InsecureUrl = "insecure_url",
     // 500, 503
     InternalError = "internal_error",
     ServiceUnavailable = "service_unavailable",

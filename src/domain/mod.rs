@@ -1,6 +1,7 @@
 //! Pure domain types and validation: no actix, no diesel. Everything here is cheap to test
 //! and shared by the authorization layer, the repositories and the HTTP layer.
 
+pub mod audit;
 pub mod code;
 pub mod ids;
 mod mac;

@@ -8,6 +8,11 @@ use actix_web::dev::ServiceRequest;
 
 pub const HEADER: &str = "x-request-id";
 
+/// The request's id, put in the request's extensions by the request log so that handlers
+/// (and the audit events of their writes) carry the id the caller gets back.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
 /// The caller's `x-request-id` when it is 1 to 64 characters of `A-Za-z0-9-_.`, else a new
 /// one.
 pub fn of(req: &ServiceRequest) -> String {

@@ -15,6 +15,7 @@ use crate::auth::Principal;
 use crate::domain::LoginId;
 use crate::domain::code::Code;
 use crate::error::ApiError;
+use crate::http::request_id::RequestId;
 use crate::service::{self, Input, Session, Step};
 use crate::state::AppState;
 
@@ -29,6 +30,8 @@ pub struct Authenticated(pub LoginId);
 pub struct Db {
     state: web::Data<AppState>,
     login: LoginId,
+    /// The request's `x-request-id`, for the audit events its writes record.
+    request_id: String,
 }
 
 impl Db {
@@ -42,10 +45,10 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
     {
-        let login = self.login;
+        let (login, request_id) = (self.login, self.request_id);
         Session::new(self.state.pool.clone())
             .run(move |s| {
-                let caller = s.retry_once_if_lost(|s| caller(s, login))?;
+                let caller = s.retry_once_if_lost(|s| caller(s, login, &request_id))?;
                 f(s, &caller)
             })
             .await
@@ -58,10 +61,10 @@ impl Db {
         T: Send + 'static,
         F: Fn(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
     {
-        let login = self.login;
+        let (login, request_id) = (self.login, self.request_id);
         Session::new(self.state.pool.clone())
             .run_read(move |s| {
-                let caller = caller(s, login)?;
+                let caller = caller(s, login, &request_id)?;
                 f(s, &caller)
             })
             .await
@@ -77,21 +80,23 @@ impl Db {
         F: FnOnce(&mut Session, &Principal) -> Result<Step<T>, ApiError> + Send + 'static,
     {
         let state = self.state.clone();
-        let login = self.login;
+        let (login, request_id) = (self.login, self.request_id.clone());
         match self.run(f).await? {
             Step::Done(value) => Ok(value),
             Step::Hash(secret, then) => {
                 let hash = state.hasher.hash(secret).await?;
-                Db { state, login }.run(move |s, caller| then(s.conn()?, caller, hash)).await
+                Db { state, login, request_id }.run(move |s, caller| then(s.conn()?, caller, hash)).await
             }
         }
     }
 }
 
 /// The role context of the token's login (401 when the login is gone).
-fn caller(s: &mut Session, login: LoginId) -> Result<Principal, ApiError> {
-    service::identity::principal(s.conn()?, login)?
-        .ok_or_else(|| ApiError::unauthorized(Code::InvalidToken, "the token's login no longer exists"))
+fn caller(s: &mut Session, login: LoginId, request_id: &str) -> Result<Principal, ApiError> {
+    let mut caller = service::identity::principal(s.conn()?, login)?
+        .ok_or_else(|| ApiError::unauthorized(Code::InvalidToken, "the token's login no longer exists"))?;
+    caller.request_id = request_id.to_owned();
+    Ok(caller)
 }
 
 impl FromRequest for Db {
@@ -105,9 +110,10 @@ impl FromRequest for Db {
             Some(Err(refused)) => return ready(Err(refused)),
             None => return ready(Err(ApiError::unauthorized(Code::MissingToken, "a Bearer token is required"))),
         };
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
         ready(
             req.app_data::<web::Data<AppState>>()
-                .map(|state| Db { state: state.clone(), login })
+                .map(|state| Db { state: state.clone(), login, request_id })
                 .ok_or_else(|| ApiError::internal("application state missing")),
         )
     }

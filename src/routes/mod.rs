@@ -2,6 +2,7 @@
 //! through utoipa-actix-web, so none exists without its OpenAPI entry.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod devices;
 pub mod extract;
@@ -31,7 +32,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(me::me)
             .configure(nodes::configure)
             .configure(devices::configure)
-            .configure(accounts::configure),
+            .configure(accounts::configure)
+            .configure(audit::configure),
     );
 }
 
@@ -75,6 +77,22 @@ page_type!(
     /// A page of an owners or administrators list, in login order.
     MemberPage,
     Member
+);
+
+page_type!(
+    /// A page of audit events, oldest first (L2).
+    AuditEventPage,
+    crate::service::audit::trail::AuditEvent
+);
+page_type!(
+    /// A page of webhooks, in id order.
+    WebhookPage,
+    crate::service::audit::webhooks::WebhookView
+);
+page_type!(
+    /// A page of a webhook's deliveries, oldest first.
+    DeliveryPage,
+    crate::service::audit::webhooks::DeliveryView
 );
 
 /// `200 OK` with a page.

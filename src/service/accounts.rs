@@ -14,10 +14,12 @@ use crate::db::repo::accounts::{AccountRecord, AccountWithFacts};
 use crate::db::repo::members::ListRef;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, now, repo, write_tx};
+use crate::domain::audit::{ResourceType, Verb};
 use crate::domain::code::Code;
 use crate::domain::validate::{self, Errors};
 use crate::domain::{AccountId, NodeKind, NodeRef, PhoneNumber, Timestamp};
 use crate::error::ApiError;
+use crate::service::audit::{self, Changes, Event, Under};
 
 #[derive(Serialize, ToSchema)]
 pub struct VoicemailView {
@@ -254,7 +256,14 @@ pub fn create(
             })?;
             let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
             repo::members::add(conn, ListRef::AccountOwners(account.id), login)?;
-            Ok(AccountView::from(account))
+            let pin_set = account.vm_pin_hash.is_some();
+            let view = AccountView::from(account);
+            let mut changes = Changes::created(&view);
+            if pin_set {
+                changes = changes.secret("voicemail.pin", false);
+            }
+            audit::record(conn, caller, account_event(view.id, Verb::Created, &user, changes))?;
+            Ok(view)
         })
     })
 }
@@ -314,6 +323,11 @@ pub fn update(
             if settings_of(&a) != settings_of(&before) {
                 a.updated_at = now();
                 repo::accounts::update(conn, &a)?;
+                let mut changes = Changes::diff(&AccountView::from(before.clone()), &AccountView::from(a.clone()));
+                if a.vm_pin_hash.is_some() && a.vm_pin_hash != before.vm_pin_hash {
+                    changes = changes.secret("voicemail.pin", before.vm_pin_hash.is_some());
+                }
+                audit::record(conn, caller, account_event(id, Verb::Updated, &l.user, changes))?;
             }
             Ok(AccountView::from(a))
         })
@@ -328,6 +342,13 @@ pub fn delete(conn: &mut DbConn, caller: &Principal, id: AccountId) -> Result<()
         let a = load(conn, caller, id)?;
         let on_a_line = repo::accounts::on_a_line(conn, id)?;
         authz::accounts::can_delete(&caller.actor, &facts(&a), on_a_line).check()?;
-        Ok(repo::accounts::delete(conn, id)?)
+        repo::accounts::delete(conn, id)?;
+        let event = account_event(id, Verb::Deleted, &a.user, Changes::deleted(&AccountView::from(a.account)));
+        audit::record(conn, caller, event)
     })
+}
+
+/// An event about an account (L1), under its user.
+pub(crate) fn account_event(id: AccountId, verb: Verb, user: &NodeRef, changes: Changes) -> Event {
+    Event::new(ResourceType::Account, verb, id.0, Under::node(user), changes)
 }

@@ -17,6 +17,7 @@ pub fn principal(conn: &mut DbConn, login_id: LoginId) -> Result<Option<Principa
             None => Actor::SystemAdmin,
             Some(n) => Actor::Node(n),
         },
+        request_id: String::new(),
     }))
 }
 

@@ -17,9 +17,11 @@ pub use crate::db::repo::members::ListRef;
 use crate::db::repo::members::MemberRow;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, repo, write_tx};
+use crate::domain::audit::{ResourceType, Verb};
 use crate::domain::code::Code;
 use crate::domain::{Actor, Timestamp};
 use crate::error::ApiError;
+use crate::service::audit::{self, Changes, Event, Under};
 
 /// A member of an owners or administrators list.
 #[derive(Serialize, ToSchema)]
@@ -71,6 +73,27 @@ impl Subject {
             Subject::Account(a, _) => a.user.sp_id,
             Subject::Device(d) => d.context.sp_id,
         }
+    }
+
+    /// The event of a change to `list` (L1): `username` from null when added, to null when
+    /// removed.
+    fn event(&self, list: ListRef, added: bool, username: &str) -> Event {
+        let (resource, id, under) = match self {
+            Subject::Account(a, _) => (ResourceType::Account, a.account.id.0, Under::node(&a.user)),
+            Subject::Device(d) => (ResourceType::Device, d.device.id.0, Under::device(&d.context, d.assignee.as_ref())),
+        };
+        let verb = match (list, added) {
+            (ListRef::AccountAdministrators(_), true) => Verb::AdministratorAdded,
+            (ListRef::AccountAdministrators(_), false) => Verb::AdministratorRemoved,
+            (_, true) => Verb::OwnerAdded,
+            (_, false) => Verb::OwnerRemoved,
+        };
+        let changes = if added {
+            Changes::default().set("username", None::<&str>, username)
+        } else {
+            Changes::default().set("username", username, None::<&str>)
+        };
+        Event::new(resource, verb, id, under, changes)
     }
 
     fn can_read(&self, actor: &Actor) -> authz::Decision {
@@ -165,7 +188,12 @@ pub fn add(
         let username = body.parse()?.username;
         let login = listable_login(conn, &username, subject.sp_id())?;
         match repo::members::add(conn, list, login.id)? {
-            (added, Some(row)) => Ok((added, Member::from(row))),
+            (added, Some(row)) => {
+                if added {
+                    audit::record(conn, caller, subject.event(list, true, &row.username))?;
+                }
+                Ok((added, Member::from(row)))
+            }
             (_, None) => Err(ApiError::internal("a list member vanished in its own transaction")),
         }
     })
@@ -183,6 +211,6 @@ pub fn remove(conn: &mut DbConn, caller: &Principal, list: ListRef, username: &s
         if !repo::members::remove(conn, list, login.id)? {
             return Err(ApiError::NotFound);
         }
-        Ok(())
+        audit::record(conn, caller, subject.event(list, false, &login.username))
     })
 }

@@ -9,6 +9,7 @@
 //! on them, then the hashing, then the writes.
 
 pub mod accounts;
+pub mod audit;
 pub mod devices;
 pub mod identity;
 pub mod input;

@@ -11,10 +11,12 @@ use crate::authz::nodes::ProviderScope;
 use crate::db::repo::nodes::{NewNode, NodeRecord};
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, repo, write_tx};
+use crate::domain::audit::Verb;
 use crate::domain::code::Code;
 use crate::domain::validate::{self, Errors};
 use crate::domain::{Level, NodeKind, NodeRef, Timestamp};
 use crate::error::ApiError;
+use crate::service::audit::{self, Changes, Event};
 
 /// A node's login.
 #[derive(Serialize, ToSchema)]
@@ -227,7 +229,7 @@ fn write_node(
                 ApiError::conflict(Code::UsernameTaken, format!("the username {:?} is already taken", input.username))
             })
         })?;
-        Ok(NodeView::from(NodeRecord {
+        let record = NodeRecord {
             id,
             kind,
             name: name.to_owned(),
@@ -238,7 +240,10 @@ fn write_node(
             username: input.username.clone(),
             created_at: ts,
             updated_at: ts,
-        }))
+        };
+        let changes = Changes::created(&NodeView::from(record.clone())).secret("password", false);
+        audit::record(conn, caller, Event::node(&record.node_ref(), Verb::Created, changes))?;
+        Ok(NodeView::from(record))
     })
 }
 
@@ -309,6 +314,7 @@ pub fn update(
         if name.is_none() && level.is_none() {
             return Ok(NodeView::from(node));
         }
+        let before = NodeView::from(node.clone());
         node.updated_at = repo::nodes::update(conn, id, name.as_deref(), level)?;
         if let Some(n) = name {
             node.name = n;
@@ -316,7 +322,10 @@ pub fn update(
         if let Some(level) = level {
             node.level = level;
         }
-        Ok(NodeView::from(node))
+        let after = NodeView::from(node.clone());
+        let verb = if level.is_some() { Verb::LevelChanged } else { Verb::Updated };
+        audit::record(conn, caller, Event::node(&node.node_ref(), verb, Changes::diff(&before, &after)))?;
+        Ok(after)
     })
 }
 
@@ -324,9 +333,11 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, caller: &Principal, id: Uuid, kind: NodeKind) -> Result<(), ApiError> {
     write_tx(conn, |conn| {
         repo::lock(conn, Locked::Nodes, id, Lock::Update)?;
-        let node = repo::nodes::find_ref_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
+        let node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
         let contents = repo::nodes::contents(conn, id)?;
-        authz::nodes::can_delete(&caller.actor, &node, contents).check()?;
-        Ok(repo::nodes::delete(conn, id)?)
+        authz::nodes::can_delete(&caller.actor, &node.node_ref(), contents).check()?;
+        repo::nodes::delete(conn, id)?;
+        let event = Event::node(&node.node_ref(), Verb::Deleted, Changes::deleted(&NodeView::from(node)));
+        audit::record(conn, caller, event)
     })
 }

@@ -11,6 +11,7 @@ mod hardening;
 mod helpers;
 
 mod accounts;
+mod audit;
 mod auth;
 mod authz_devices_matrix;
 mod authz_nodes_matrix;

@@ -3,6 +3,7 @@
 //! is decided once, in `error.rs`, or by the use case that knows (a taken MAC is D9).
 
 pub mod accounts;
+pub mod audit;
 pub mod devices;
 pub mod logins;
 pub mod members;

@@ -7,9 +7,11 @@ use crate::authz::accounts::AccountFacts;
 use crate::db::repo::devices::Line;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, repo, write_tx};
+use crate::domain::audit::Verb;
 use crate::domain::code::Code;
 use crate::domain::{AccountId, DeviceId};
 use crate::error::ApiError;
+use crate::service::audit::{self, Changes, Under};
 use crate::service::{Input, unique_or};
 
 /// Puts an account on the device (A6: device owners or provisioners, and only numbers the
@@ -36,6 +38,7 @@ pub fn add_line(
         authz::accounts::can_put_on_line(actor, &account_facts).check()?;
         authz::devices::can_use_account_on_line(actor, &super::facts(&l), &account.user).check()?;
         let mut lines = std::mem::take(&mut l.lines);
+        let before = lines_json(&lines);
         if lines.iter().any(|line| line.account_id == body.account_id) {
             return Err(ApiError::conflict(Code::LineConflict, "that account is already on this device"));
         }
@@ -60,6 +63,9 @@ pub fn add_line(
         }
         let at = usize::try_from(position - 1).unwrap_or(0).min(lines.len());
         lines.insert(at, Line { account_id: body.account_id, number: account.account.number, position });
+        let changes = Changes::default().set("lines", before, lines_json(&lines));
+        let under = Under::device(&l.context, l.assignee.as_ref());
+        audit::record(conn, caller, super::device_event(id.0, Verb::LineAdded, under, changes))?;
         Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines))
     })
 }
@@ -69,13 +75,29 @@ pub fn add_line(
 pub fn remove_line(conn: &mut DbConn, caller: &Principal, id: DeviceId, account_id: AccountId) -> Result<(), ApiError> {
     write_tx(conn, |conn| {
         repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
-        load_manageable(conn, caller, id)?;
+        let l = load_manageable(conn, caller, id)?;
         if !repo::devices::remove_line(conn, id, account_id)? {
             return Err(ApiError::NotFound);
         }
         repo::devices::clear_mwi(conn, id, account_id)?;
         repo::devices::compact(conn, id)?;
         repo::devices::touch(conn, id)?;
-        Ok(())
+        let mut after: Vec<Line> = l.lines.iter().filter(|line| line.account_id != account_id).cloned().collect();
+        for (i, line) in after.iter_mut().enumerate() {
+            line.position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        }
+        let changes = Changes::default().set("lines", lines_json(&l.lines), lines_json(&after));
+        let under = Under::device(&l.context, l.assignee.as_ref());
+        audit::record(conn, caller, super::device_event(id.0, Verb::LineRemoved, under, changes))
     })
+}
+
+/// A device's lines as its representation shows them.
+fn lines_json(lines: &[Line]) -> serde_json::Value {
+    serde_json::Value::Array(
+        lines
+            .iter()
+            .map(|l| serde_json::json!({"account_id": l.account_id, "number": l.number, "position": l.position}))
+            .collect(),
+    )
 }

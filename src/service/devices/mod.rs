@@ -21,10 +21,12 @@ use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line};
 use crate::db::repo::members::ListRef;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, now, repo, write_tx};
+use crate::domain::audit::{ResourceType, Verb};
 use crate::domain::code::Code;
 use crate::domain::validate::{self, Errors};
 use crate::domain::{AccountId, Actor, DeviceId, MacAddress, NodeKind, NodeLink, NodeRef, assignment_fits};
 use crate::error::ApiError;
+use crate::service::audit::{self, Changes, Event, Under};
 
 fn parse_mac(field: &str, raw: &str) -> Result<MacAddress, ApiError> {
     MacAddress::parse(raw).ok_or_else(|| {
@@ -211,7 +213,10 @@ pub fn add(
             let login = repo::logins::id_of_node(conn, user)?;
             repo::members::add(conn, ListRef::DeviceOwners(device.id), login)?;
         }
-        Ok(DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![]))
+        let under = Under::device(&ctx, assignee.as_ref());
+        let view = DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![]);
+        audit::record(conn, caller, device_event(view.id.0, Verb::Created, under, Changes::created(&view)))?;
+        Ok(view)
     })
 }
 
@@ -317,9 +322,14 @@ pub fn update(
         let place = placement(conn, actor, &l.context, assignee.as_ref())?;
         authz::devices::can_change(actor, &facts(&l), change, &place).check()?;
         let assignee_kind = assignee.as_ref().map(|a| a.kind);
+        let after = DeviceView::new(asked.clone(), l.context.kind, assignee_kind, lines.clone());
         if change.provisioning || change.settings {
             asked.updated_at = now();
             repo::devices::update(conn, &asked).map_err(mac_in_use)?;
+            let before =
+                DeviceView::new(l.device.clone(), l.context.kind, l.assignee.as_ref().map(|a| a.kind), lines.clone());
+            let under = Under::device(&l.context, assignee.as_ref());
+            audit::record(conn, caller, device_event(id.0, Verb::Updated, under, Changes::diff(&before, &after)))?;
         }
         Ok(DeviceView::new(asked, l.context.kind, assignee_kind, lines))
     })
@@ -331,6 +341,14 @@ pub fn delete(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<(),
         repo::lock(conn, Locked::Devices, id.0, Lock::Update)?;
         let l = load(conn, caller, id)?;
         authz::devices::can_delete(&caller.actor, &facts(&l), &standing(&l)).check()?;
-        Ok(repo::devices::delete(conn, id)?)
+        repo::devices::delete(conn, id)?;
+        let under = Under::device(&l.context, l.assignee.as_ref());
+        let changes = Changes::deleted(&view_of(l));
+        audit::record(conn, caller, device_event(id.0, Verb::Deleted, under, changes))
     })
+}
+
+/// An event about a device (L1).
+pub(super) fn device_event(id: Uuid, verb: Verb, under: Under, changes: Changes) -> Event {
+    Event::new(ResourceType::Device, verb, id, under, changes)
 }

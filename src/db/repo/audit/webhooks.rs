@@ -1,0 +1,146 @@
+//! Webhooks (L3): a node's subscriptions to the audit trail.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::DbConn;
+use crate::db::repo::nodes::{REF_COLUMNS, RefRow, to_ref};
+use crate::db::schema::{nodes, webhooks::dsl as w};
+use crate::db::types::uid;
+use crate::domain::{NodeRef, Timestamp};
+
+/// A webhook as stored; `events` is a JSON array of action patterns.
+#[derive(Clone, Debug, Queryable)]
+pub struct WebhookRow {
+    pub id: Uuid,
+    pub node_id: Uuid,
+    pub url: String,
+    pub events: String,
+    pub description: Option<String>,
+    pub secret: String,
+    pub enabled: bool,
+    pub consecutive_failures: i32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+type Columns = (
+    w::id,
+    w::node_id,
+    w::url,
+    w::events,
+    w::description,
+    w::secret,
+    w::enabled,
+    w::consecutive_failures,
+    w::created_at,
+    w::updated_at,
+);
+
+const COLUMNS: Columns = (
+    w::id,
+    w::node_id,
+    w::url,
+    w::events,
+    w::description,
+    w::secret,
+    w::enabled,
+    w::consecutive_failures,
+    w::created_at,
+    w::updated_at,
+);
+
+pub fn insert(conn: &mut DbConn, h: &WebhookRow) -> QueryResult<()> {
+    native!(conn, |c| diesel::insert_into(w::webhooks)
+        .values((
+            w::id.eq(uid(h.id)),
+            w::node_id.eq(uid(h.node_id)),
+            w::url.eq(&h.url),
+            w::events.eq(&h.events),
+            w::description.eq(&h.description),
+            w::secret.eq(&h.secret),
+            w::enabled.eq(h.enabled),
+            w::consecutive_failures.eq(h.consecutive_failures),
+            w::created_at.eq(h.created_at),
+            w::updated_at.eq(h.updated_at),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Writes every changeable column.
+pub fn update(conn: &mut DbConn, h: &WebhookRow) -> QueryResult<()> {
+    native!(conn, |c| diesel::update(w::webhooks.filter(w::id.eq(uid(h.id))))
+        .set((
+            w::url.eq(&h.url),
+            w::events.eq(&h.events),
+            w::description.eq(&h.description),
+            w::enabled.eq(h.enabled),
+            w::consecutive_failures.eq(h.consecutive_failures),
+            w::updated_at.eq(h.updated_at),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, id: Uuid) -> QueryResult<()> {
+    native!(conn, |c| diesel::delete(w::webhooks.filter(w::id.eq(uid(id)))).execute(c))?;
+    Ok(())
+}
+
+/// A webhook and its node's tree facts.
+pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<(WebhookRow, NodeRef)>> {
+    let row: Option<(WebhookRow, RefRow)> = native!(conn, |c| w::webhooks
+        .inner_join(nodes::table)
+        .filter(w::id.eq(uid(id)))
+        .select((COLUMNS, REF_COLUMNS))
+        .first(c)
+        .optional())?;
+    Ok(row.map(|(h, n)| (h, to_ref(n))))
+}
+
+/// A node's webhooks, in id order.
+pub fn list(conn: &mut DbConn, node: Uuid, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<WebhookRow>> {
+    native!(conn, |c| {
+        let mut q = w::webhooks.filter(w::node_id.eq(uid(node))).select(COLUMNS).into_boxed();
+        if let Some(a) = after {
+            q = q.filter(w::id.gt(uid(a)));
+        }
+        q.order(w::id.asc()).limit(limit + 1).load::<WebhookRow>(c)
+    })
+}
+
+/// The enabled webhooks of the nodes an event lies under, with their nodes' facts: the
+/// only ones that can receive it (L3).
+pub fn enabled_of(conn: &mut DbConn, node_ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String, NodeRef)>> {
+    let mut out = Vec::new();
+    for node in node_ids {
+        let rows: Vec<(Uuid, String, RefRow)> = native!(conn, |c| w::webhooks
+            .inner_join(nodes::table)
+            .filter(w::node_id.eq(uid(*node)))
+            .filter(w::enabled.eq(true))
+            .select((w::id, w::events, REF_COLUMNS))
+            .load(c))?;
+        out.extend(rows.into_iter().map(|(id, events, n)| (id, events, to_ref(n))));
+    }
+    Ok(out)
+}
+
+/// A failed delivery: one more consecutive failure, and the webhook disabled at `limit`.
+pub fn failed(conn: &mut DbConn, id: Uuid, limit: i32) -> QueryResult<()> {
+    native!(conn, |c| diesel::update(w::webhooks.filter(w::id.eq(uid(id))))
+        .set(w::consecutive_failures.eq(w::consecutive_failures + 1))
+        .execute(c))?;
+    native!(conn, |c| diesel::update(w::webhooks.filter(w::id.eq(uid(id))).filter(w::consecutive_failures.ge(limit)))
+        .set(w::enabled.eq(false))
+        .execute(c))?;
+    Ok(())
+}
+
+/// A delivered event: the count of consecutive failures starts again.
+pub fn succeeded(conn: &mut DbConn, id: Uuid) -> QueryResult<()> {
+    native!(conn, |c| diesel::update(w::webhooks.filter(w::id.eq(uid(id))))
+        .set(w::consecutive_failures.eq(0))
+        .execute(c))?;
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! The delivery worker (L3): every siprov process runs one. It claims due deliveries from
+//! the outbox with a lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so two processes never
+//! claim the same one), sends them, and records each attempt: delivered, or due again
+//! after an exponential backoff with jitter. A process that dies mid-delivery leaves its
+//! claims to expire: another process, or itself restarted, sends them within
+//! [`LEASE`] + [`POLL`]. Delivery is at least once; receivers deduplicate by `webhook-id`.
+
+use std::time::Duration;
+
+use super::send::{self, Outcome};
+use super::trail::AuditEvent;
+use crate::db::repo::audit::deliveries::{AttemptRow, Job};
+use crate::db::{self, Pool, now, repo, write_tx};
+use crate::domain::Timestamp;
+use crate::error::ApiError;
+
+/// How often an idle worker looks for due deliveries.
+pub const POLL: Duration = Duration::from_millis(500);
+/// How long a claim keeps other workers off a delivery: longer than a request may take.
+pub const LEASE: Duration = Duration::from_secs(20);
+/// Deliveries claimed (and sent concurrently) at once.
+const BATCH: i64 = 32;
+/// Consecutive failures after which a webhook is disabled (L3).
+pub const DISABLE_AFTER: i32 = 20;
+/// The longest wait between two attempts (L3).
+const MAX_BACKOFF_SECS: f64 = 3600.0;
+
+/// The wait before the next attempt after `failures` failed ones: 10 s doubled per
+/// failure, capped at an hour, then scaled by `jitter` (0.5 to 1), so the first retry
+/// comes within 10 s and receivers coming back are not hit by every sender at once.
+pub fn backoff(failures: i32, jitter: f64) -> Duration {
+    let exp = f64::from(failures.clamp(1, 30) - 1);
+    let base = (10.0 * 2f64.powf(exp)).min(MAX_BACKOFF_SECS);
+    Duration::from_secs_f64(base * jitter.clamp(0.5, 1.0))
+}
+
+/// A jitter factor from 0.5 to 1.
+fn jitter() -> f64 {
+    let mut b = [0u8; 2];
+    let r = if getrandom::fill(&mut b).is_ok() { u16::from_le_bytes(b) } else { 0 };
+    0.5 + f64::from(r) / f64::from(u16::MAX) / 2.0
+}
+
+fn later(t: Timestamp, d: Duration) -> Timestamp {
+    let d = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero());
+    Timestamp::from_datetime(t.datetime() + d)
+}
+
+/// Runs the worker until its task is dropped.
+pub async fn run(pool: Pool, allow_insecure: bool) {
+    let client = send::client(allow_insecure);
+    loop {
+        match tick(&pool, &client, allow_insecure).await {
+            Ok(0) => actix_web::rt::time::sleep(POLL).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook delivery: database unavailable, trying again");
+                actix_web::rt::time::sleep(POLL * 4).await;
+            }
+        }
+    }
+}
+
+/// One round: claim, send, record. The number of deliveries attempted.
+async fn tick(pool: &Pool, client: &awc::Client, allow_insecure: bool) -> Result<usize, ApiError> {
+    let jobs = db::run(pool, |conn| {
+        let at = now();
+        if !repo::audit::deliveries::any_due(conn, at)? {
+            return Ok(Vec::new());
+        }
+        let claimed = write_tx(conn, |conn| Ok(repo::audit::deliveries::claim(conn, at, later(at, LEASE), BATCH)?))?;
+        let mut jobs = Vec::with_capacity(claimed.len());
+        for job in claimed {
+            match repo::audit::find(conn, job.event_id)? {
+                Some(event) => jobs.push((job, serde_json::to_vec(&AuditEvent::from(event)).unwrap_or_default())),
+                None => tracing::error!(delivery = %job.delivery_id, "a delivery's event is missing"),
+            }
+        }
+        Ok(jobs)
+    })
+    .await?;
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let mut sending = Vec::with_capacity(jobs.len());
+    for (job, body) in jobs {
+        let client = client.clone();
+        sending.push(actix_web::rt::spawn(async move {
+            let outcome =
+                send::send(&client, allow_insecure, &job.url, &job.secret, &job.event_id.to_string(), body).await;
+            (job, outcome)
+        }));
+    }
+    let mut results: Vec<(Job, Outcome, Timestamp)> = Vec::with_capacity(sending.len());
+    for handle in sending {
+        if let Ok((job, outcome)) = handle.await {
+            log_attempt(&job, &outcome);
+            results.push((job, outcome, now()));
+        }
+    }
+    let count = results.len();
+    db::run(pool, move |conn| {
+        write_tx(conn, |conn| {
+            for (job, outcome, at) in &results {
+                record_attempt(conn, job, outcome, *at)?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(count)
+}
+
+fn log_attempt(job: &Job, o: &Outcome) {
+    let ms = u64::try_from(o.duration.as_millis()).unwrap_or(u64::MAX);
+    match &o.error {
+        None => {
+            tracing::info!(webhook = %job.webhook_id, delivery = %job.delivery_id, status = o.status, duration_ms = ms, "webhook delivered")
+        }
+        Some(e) => {
+            tracing::warn!(webhook = %job.webhook_id, delivery = %job.delivery_id, status = o.status, duration_ms = ms, error = %e, "webhook delivery failed")
+        }
+    }
+}
+
+/// The attempt in the log, the delivery done or due again, the webhook's failure count.
+fn record_attempt(conn: &mut db::DbConn, job: &Job, o: &Outcome, at: Timestamp) -> Result<(), ApiError> {
+    let attempt = AttemptRow {
+        delivery_id: job.delivery_id,
+        at,
+        status: o.status.map(i32::from),
+        duration_ms: i32::try_from(o.duration.as_millis()).unwrap_or(i32::MAX),
+        error: o.error.as_ref().map(|e| e.chars().take(500).collect()),
+    };
+    let retry_at = later(at, backoff(job.attempts + 1, jitter()));
+    repo::audit::deliveries::attempted(conn, &attempt, o.delivered(), retry_at)?;
+    if o.delivered() {
+        repo::audit::webhooks::succeeded(conn, job.webhook_id)?;
+    } else {
+        repo::audit::webhooks::failed(conn, job.webhook_id, DISABLE_AFTER)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l3_the_first_retry_comes_within_30_seconds_and_later_ones_back_off_to_an_hour() {
+        assert!(backoff(1, 1.0) <= Duration::from_secs(30));
+        assert!(backoff(1, 0.5) >= Duration::from_secs(5));
+        assert!(backoff(2, 1.0) > backoff(1, 1.0));
+        assert_eq!(backoff(20, 1.0), Duration::from_secs(3600));
+        assert_eq!(backoff(20, 0.5), Duration::from_secs(1800));
+        let j = jitter();
+        assert!((0.5..=1.0).contains(&j));
+    }
+}
