@@ -25,3 +25,4 @@ mod refusals;
 mod smoke;
 mod tree_scale;
 mod unchanged;
+mod webhooks;
