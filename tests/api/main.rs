@@ -25,4 +25,5 @@ mod refusals;
 mod smoke;
 mod tree_scale;
 mod unchanged;
+mod webhook_restart;
 mod webhooks;

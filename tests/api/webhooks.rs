@@ -28,12 +28,15 @@ pub struct Received {
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
+    /// Requests that arrived, counted before the delay (in flight or answered).
+    pub arrived: Arc<AtomicU64>,
     pub got: Arc<Mutex<Vec<Received>>>,
     pub status: Arc<AtomicU16>,
     pub delay_ms: Arc<AtomicU64>,
 }
 
 struct Shared {
+    arrived: Arc<AtomicU64>,
     got: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
     delay_ms: Arc<AtomicU64>,
@@ -41,6 +44,7 @@ struct Shared {
 
 async fn receive(req: HttpRequest, body: web::Bytes, s: web::Data<Shared>) -> HttpResponse {
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    s.arrived.fetch_add(1, Ordering::SeqCst);
     let delay = s.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         actix_web::rt::time::sleep(Duration::from_millis(delay)).await;
@@ -62,7 +66,13 @@ impl Receiver {
         let got = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(200));
         let delay_ms = Arc::new(AtomicU64::new(0));
-        let shared = web::Data::new(Shared { got: got.clone(), status: status.clone(), delay_ms: delay_ms.clone() });
+        let arrived = Arc::new(AtomicU64::new(0));
+        let shared = web::Data::new(Shared {
+            arrived: arrived.clone(),
+            got: got.clone(),
+            status: status.clone(),
+            delay_ms: delay_ms.clone(),
+        });
         let server = HttpServer::new(move || App::new().app_data(shared.clone()).default_service(web::to(receive)))
             .workers(1)
             .disable_signals()
@@ -70,7 +80,7 @@ impl Receiver {
             .unwrap();
         let port = server.addrs()[0].port();
         actix_web::rt::spawn(server.run());
-        Receiver { url: format!("http://127.0.0.1:{port}/hook"), got, status, delay_ms }
+        Receiver { url: format!("http://127.0.0.1:{port}/hook"), arrived, got, status, delay_ms }
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -357,4 +367,44 @@ async fn two_instances_on_one_database_deliver_each_event_once() {
     }
     assert_eq!(counts.len(), 30);
     assert!(counts.values().all(|c| *c == 1), "an event delivered twice: {counts:?}");
+}
+
+/// A name the machine resolves to a loopback address without DNS (from /etc/hosts), other
+/// than `localhost`, which subscription already refuses.
+fn loopback_name() -> Option<String> {
+    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+    hosts.lines().find_map(|line| {
+        let mut words = line.split('#').next()?.split_whitespace();
+        let ip: std::net::IpAddr = words.next()?.parse().ok()?;
+        if !ip.is_loopback() {
+            return None;
+        }
+        words.find(|n| !n.contains("localhost")).map(str::to_owned)
+    })
+}
+
+#[actix_web::test]
+async fn l4_a_name_that_resolves_to_a_private_address_is_refused_at_delivery_and_the_attempt_logged() {
+    let Some(name) = loopback_name() else {
+        eprintln!("skipped: no name in /etc/hosts resolves to a loopback address");
+        return;
+    };
+    let app = spawn_app().await;
+    let sp = app.sp("modify").await;
+    let url = format!("https://{name}:1/hook");
+    let (hook, _) = subscribe(&app, &sp.token, &format!("service-providers/{}", sp.id), &url, json!(["*"])).await;
+    app.patch(&sp.token, &format!("/v1/service-providers/{}", sp.id), json!({"name": "Moved"})).await.assert(200);
+    let started = Instant::now();
+    loop {
+        let log = app.get(&sp.token, &format!("/v1/webhooks/{hook}/deliveries")).await;
+        let attempts = log.body["items"][0]["attempt_log"].as_array().cloned().unwrap_or_default();
+        if let Some(a) = attempts.first() {
+            assert_eq!(a["status"], Value::Null);
+            assert!(a["error"].as_str().unwrap().contains("L4"), "{a}");
+            assert_eq!(log.body["items"][0]["state"], "pending");
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "no attempt logged: {}", log.body);
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
 }
