@@ -65,7 +65,7 @@ def seed(base, admin):
     that a phone and a number (or a login) drawn at random are often a line (or an owner),
     and empty nodes exist for deletes to succeed on."""
     known = {k: [] for k in ("sp", "org", "user", "account", "device", "username", "empty_sp", "empty_org",
-                             "empty_user", "spare_account", "spare_device")}
+                             "empty_user", "spare_account", "spare_device", "webhook", "spare_webhook", "delivery")}
     for n, tenant in enumerate(("other", "home")):
         sp = call(base, "POST", "/v1/service-providers", admin, {
             "name": f"{tenant} telecom", "device_provisioning": "modify",
@@ -82,6 +82,13 @@ def seed(base, admin):
         known["empty_sp"].append(empty_sp["id"])
         known["empty_org"].append(empty_org["id"])
         logins = [f"{tenant}-sp", f"{tenant}-org"]
+        # Subscribed before the phones are added, so their events give it deliveries to retry.
+        hook = call(base, "POST", f"/v1/organizations/{org['id']}/webhooks", admin, {
+            "url": f"https://hooks.example.com/{tenant}", "events": ["device.*"]})
+        known["webhook"].append(hook["id"])
+        spare = call(base, "POST", f"/v1/service-providers/{sp['id']}/webhooks", admin, {
+            "url": f"https://hooks.example.com/{tenant}-spare", "events": ["*"]})
+        known["spare_webhook"].append(spare["id"])
         devices = []
         for i in range(3):
             user = call(base, "POST", f"/v1/organizations/{org['id']}/users", admin, {
@@ -118,6 +125,8 @@ def seed(base, admin):
                 call(base, "POST", f"/v1/devices/{dev}/owners", admin, {"username": login})
         known["device"] += devices
         known["username"] += logins
+        deliveries = call(base, "GET", f"/v1/webhooks/{hook['id']}/deliveries", admin)
+        known["delivery"] += [d["id"] for d in deliveries["items"]]
     return known
 
 
@@ -128,6 +137,7 @@ ID_KINDS = [
     ("^/v1/users/\\{id\\}", "user"),
     ("^/v1/accounts/\\{id\\}", "account"),
     ("^/v1/devices/\\{id\\}", "device"),
+    ("^/v1/webhooks/\\{id\\}", "webhook"),
 ]
 
 
@@ -149,6 +159,8 @@ def config_for(known, work, login, password):
         "delete_user": {"path.id": ("empty_user", 0.6)},
         "delete_account": {"path.id": ("spare_account", 0.6)},
         "delete_device": {"path.id": ("spare_device", 0.6)},
+        "delete_webhook": {"path.id": ("spare_webhook", 0.6)},
+        "retry_webhook_delivery": {"path.id": ("webhook", 0.6), "path.delivery_id": ("delivery", 0.6)},
         "add_line": {"path.id": ("device", 0.6), "body.account_id": ("account", 0.6)},
         "add_owner": {"path.id": ("device", 0.6), "body.username": ("username", 0.6)},
         "add_account_owner": {"path.id": ("account", 0.6), "body.username": ("username", 0.6)},

@@ -16,6 +16,8 @@ struct World {
     user: Node,
     account: String,
     device: String,
+    /// A webhook of the organization.
+    webhook: String,
     /// Another user of the organization: an administrator of the account.
     admin_of_account: Node,
     /// A user with `view`, and one with `none` (its SIP devices area is hidden, D1).
@@ -55,6 +57,14 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     device.assert(201);
+    let webhook = app
+        .post(
+            &sp.token,
+            &format!("/v1/organizations/{}/webhooks", org.id),
+            json!({"url": "https://hooks.example.com/siprov", "events": ["device.*"]}),
+        )
+        .await;
+    webhook.assert(201);
     let blind_sp = app.sp("none").await;
     let view_sp = app.sp("view").await;
     let view_org = app.org(&view_sp, "view").await;
@@ -65,6 +75,7 @@ async fn world(app: &TestApp) -> World {
         user,
         account,
         device: device.id(),
+        webhook: webhook.id(),
         admin_of_account,
         viewer,
         blind,
@@ -110,6 +121,7 @@ fn invalid_rows(w: &World) -> Vec<Row> {
     let bad_device =
         json!({"mac_address": "zz", "vendor": "\u{0}", "assigned_to": {"type": "user", "id": uuid::Uuid::new_v4()}});
     let random = uuid::Uuid::new_v4();
+    let bad_webhook = json!({"url": "http://127.0.0.1/", "events": ["device"], "secret": "mine"});
     let (sp, org, user, account, device) = (&w.sp.id, &w.org.id, &w.user.id, &w.account, &w.device);
     vec![
         row(
@@ -278,6 +290,38 @@ fn invalid_rows(w: &World) -> Vec<Row> {
             Method::POST,
             format!("/v1/devices/{device}/owners"),
             json!({"username": 1}),
+            HIDDEN,
+        ),
+        row(
+            "another tenant subscribes a service provider (L3)",
+            &w.stranger,
+            Method::POST,
+            format!("/v1/service-providers/{sp}/webhooks"),
+            bad_webhook.clone(),
+            HIDDEN,
+        ),
+        row(
+            "a user subscribes its organization (L3)",
+            &w.user,
+            Method::POST,
+            format!("/v1/organizations/{org}/webhooks"),
+            bad_webhook.clone(),
+            HIDDEN,
+        ),
+        row(
+            "a sibling subscribes a user (L3)",
+            &w.viewer,
+            Method::POST,
+            format!("/v1/users/{user}/webhooks"),
+            bad_webhook.clone(),
+            HIDDEN,
+        ),
+        row(
+            "a user changes its organization's webhook (L3)",
+            &w.user,
+            Method::PATCH,
+            format!("/v1/webhooks/{}", w.webhook),
+            bad_webhook,
             HIDDEN,
         ),
     ]
