@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""A webhook receiver for benchmarks: answers every POST 204 at once and counts the
+distinct `webhook-id`s it got. Usage: receiver.py PORT COUNT_FILE"""
+import http.server
+import sys
+import threading
+
+seen = set()
+lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        with lock:
+            seen.add(self.headers.get("webhook-id"))
+            with open(sys.argv[2], "w") as f:
+                f.write(str(len(seen)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
