@@ -408,3 +408,26 @@ async fn l4_a_name_that_resolves_to_a_private_address_is_refused_at_delivery_and
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[actix_web::test]
+async fn a_receiver_that_hangs_costs_one_attempt_cut_at_its_time_bound() {
+    let app = insecure_app().await;
+    let hanging = Receiver::start();
+    hanging.delay_ms.store(15_000, Ordering::SeqCst);
+    let sp = app.sp("modify").await;
+    let (hook, _) =
+        subscribe(&app, &sp.token, &format!("service-providers/{}", sp.id), &hanging.url, json!(["*"])).await;
+    let started = Instant::now();
+    let attempt = loop {
+        let log = app.get(&sp.token, &format!("/v1/webhooks/{hook}/deliveries")).await;
+        if let Some(a) = log.body["items"][0]["attempt_log"].get(0) {
+            break a.clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no attempt logged: {}", log.body);
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(attempt["status"], Value::Null, "{attempt}");
+    let ms = attempt["duration_ms"].as_i64().unwrap();
+    assert!((9_000..=12_000).contains(&ms), "the request was not cut at its time bound: {attempt}");
+    assert!(!attempt["error"].as_str().unwrap().is_empty());
+}
