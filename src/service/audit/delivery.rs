@@ -18,7 +18,7 @@ use crate::error::ApiError;
 pub const POLL: Duration = Duration::from_millis(500);
 /// How long a claim keeps other workers off a delivery: longer than a request may take.
 pub const LEASE: Duration = Duration::from_secs(20);
-/// Deliveries claimed (and sent concurrently) at once.
+/// Deliveries claimed at once.
 const BATCH: i64 = 32;
 /// Consecutive failures after which a webhook is disabled (L3).
 pub const DISABLE_AFTER: i32 = 20;
@@ -46,29 +46,75 @@ fn later(t: Timestamp, d: Duration) -> Timestamp {
     Timestamp::from_datetime(t.datetime() + d)
 }
 
-/// Runs the worker until its task is dropped.
+/// Deliveries in flight at once: a receiver that hangs holds one of these for at most
+/// [`send::REQUEST_TIMEOUT`] while the others go on.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// A finished attempt, waiting to be recorded.
+type Finished = (Job, Outcome, Timestamp);
+
+/// Runs the worker until its task is dropped. Sends run concurrently, each on its own
+/// task; finished attempts are recorded together, and new deliveries claimed while others
+/// are still in flight, so one slow receiver holds up nobody else's events.
 pub async fn run(pool: Pool, allow_insecure: bool) {
     let client = send::client(allow_insecure);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Finished>();
+    let mut in_flight = 0usize;
+    let mut done: Vec<Finished> = Vec::new();
     loop {
-        match tick(&pool, &client, allow_insecure).await {
-            Ok(0) => actix_web::rt::time::sleep(POLL).await,
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook delivery: database unavailable, trying again");
-                actix_web::rt::time::sleep(POLL * 4).await;
+        while let Ok(f) = rx.try_recv() {
+            done.push(f);
+        }
+        if !done.is_empty() {
+            in_flight = in_flight.saturating_sub(done.len());
+            let batch = std::mem::take(&mut done);
+            // Unrecorded attempts are sent again once their claims expire: at least once.
+            if let Err(e) = record(&pool, batch).await {
+                tracing::warn!(error = %e, "webhook delivery: attempts not recorded; they will be sent again");
             }
+        }
+        let room = MAX_IN_FLIGHT.saturating_sub(in_flight);
+        let claimed = if room == 0 {
+            0
+        } else {
+            match claim(&pool, i64::try_from(room).unwrap_or(BATCH).min(BATCH)).await {
+                Ok(jobs) => {
+                    let n = jobs.len();
+                    for (job, body) in jobs {
+                        in_flight += 1;
+                        let (client, tx) = (client.clone(), tx.clone());
+                        actix_web::rt::spawn(async move {
+                            let id = job.event_id.to_string();
+                            let outcome = send::send(&client, allow_insecure, &job.url, &job.secret, &id, body).await;
+                            log_attempt(&job, &outcome);
+                            let _ = tx.send((job, outcome, now()));
+                        });
+                    }
+                    n
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook delivery: database unavailable, trying again");
+                    actix_web::rt::time::sleep(POLL * 4).await;
+                    0
+                }
+            }
+        };
+        if claimed == 0
+            && let Ok(Some(f)) = actix_web::rt::time::timeout(POLL, rx.recv()).await
+        {
+            done.push(f);
         }
     }
 }
 
-/// One round: claim, send, record. The number of deliveries attempted.
-async fn tick(pool: &Pool, client: &awc::Client, allow_insecure: bool) -> Result<usize, ApiError> {
-    let jobs = db::run(pool, |conn| {
+/// Claims up to `limit` due deliveries, each with its event's body.
+async fn claim(pool: &Pool, limit: i64) -> Result<Vec<(Job, Vec<u8>)>, ApiError> {
+    db::run(pool, move |conn| {
         let at = now();
         if !repo::audit::deliveries::any_due(conn, at)? {
             return Ok(Vec::new());
         }
-        let claimed = write_tx(conn, |conn| Ok(repo::audit::deliveries::claim(conn, at, later(at, LEASE), BATCH)?))?;
+        let claimed = write_tx(conn, |conn| Ok(repo::audit::deliveries::claim(conn, at, later(at, LEASE), limit)?))?;
         let mut jobs = Vec::with_capacity(claimed.len());
         for job in claimed {
             match repo::audit::find(conn, job.event_id)? {
@@ -78,37 +124,20 @@ async fn tick(pool: &Pool, client: &awc::Client, allow_insecure: bool) -> Result
         }
         Ok(jobs)
     })
-    .await?;
-    if jobs.is_empty() {
-        return Ok(0);
-    }
-    let mut sending = Vec::with_capacity(jobs.len());
-    for (job, body) in jobs {
-        let client = client.clone();
-        sending.push(actix_web::rt::spawn(async move {
-            let outcome =
-                send::send(&client, allow_insecure, &job.url, &job.secret, &job.event_id.to_string(), body).await;
-            (job, outcome)
-        }));
-    }
-    let mut results: Vec<(Job, Outcome, Timestamp)> = Vec::with_capacity(sending.len());
-    for handle in sending {
-        if let Ok((job, outcome)) = handle.await {
-            log_attempt(&job, &outcome);
-            results.push((job, outcome, now()));
-        }
-    }
-    let count = results.len();
+    .await
+}
+
+/// Records finished attempts in one transaction.
+async fn record(pool: &Pool, finished: Vec<Finished>) -> Result<(), ApiError> {
     db::run(pool, move |conn| {
         write_tx(conn, |conn| {
-            for (job, outcome, at) in &results {
+            for (job, outcome, at) in &finished {
                 record_attempt(conn, job, outcome, *at)?;
             }
             Ok(())
         })
     })
-    .await?;
-    Ok(count)
+    .await
 }
 
 fn log_attempt(job: &Job, o: &Outcome) {

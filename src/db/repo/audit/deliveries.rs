@@ -197,10 +197,11 @@ pub fn attempts_of(conn: &mut DbConn, delivery: Uuid) -> QueryResult<Vec<Attempt
         .load::<AttemptRow>(c))
 }
 
-/// A manual retry: due now, whatever it was.
+/// A manual retry: due now, whatever it was. A delivery in flight keeps its claim, so it is
+/// not sent twice at once.
 pub fn retry_now(conn: &mut DbConn, id: Uuid, now: Timestamp) -> QueryResult<()> {
     native!(conn, |c| diesel::update(d::webhook_deliveries.filter(d::id.eq(uid(id))))
-        .set((d::state.eq(PENDING), d::next_attempt_at.eq(now), d::leased_until.eq(None::<Timestamp>)))
+        .set((d::state.eq(PENDING), d::next_attempt_at.eq(now)))
         .execute(c))?;
     Ok(())
 }
