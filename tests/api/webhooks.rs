@@ -180,6 +180,17 @@ async fn webhooks_are_managed_by_their_node_and_ancestors_with_the_secret_shown_
     app.get(&org.token, &format!("/v1/webhooks/{id}")).await.assert(404);
     let events = app.get(&sp.token, &format!("/v1/audit-events?resource_id={id}&action=webhook.deleted")).await;
     assert_eq!(events.body["items"].as_array().unwrap().len(), 1);
+    // A node's webhooks go with it (they are not contents that N4 keeps).
+    let (other_hook, _) = subscribe(
+        &app,
+        &other.token,
+        &format!("service-providers/{}", other.id),
+        "https://hooks.example.com/",
+        json!(["*"]),
+    )
+    .await;
+    app.delete(&app.admin, &format!("/v1/service-providers/{}", other.id)).await.assert(204);
+    app.get(&app.admin, &format!("/v1/webhooks/{other_hook}")).await.assert(404);
 }
 
 #[actix_web::test]

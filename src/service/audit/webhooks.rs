@@ -348,6 +348,7 @@ pub fn update(
 /// Deletes a webhook and its pending deliveries.
 pub fn delete(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<(), ApiError> {
     write_tx(conn, |conn| {
+        repo::audit::lock_appends(conn)?;
         let (h, node) = manageable(conn, caller, id)?;
         repo::audit::webhooks::delete(conn, id)?;
         let view = WebhookView::new(h, node.kind);

@@ -73,11 +73,7 @@ const COLUMNS: Columns = (
 /// Appends an event (its `seq` is given here). Call it last in the write transaction: the
 /// lock it takes on PostgreSQL is held until commit.
 pub fn append(conn: &mut DbConn, ev: &mut EventRow) -> QueryResult<()> {
-    if let DbConn::Postgresql(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK)
-            .execute(pg)?;
-    }
+    lock_appends(conn)?;
     let last: Option<i64> =
         native!(conn, |c| e::audit_events.select(diesel::dsl::max(e::seq)).first::<Option<i64>>(c))?;
     ev.seq = last.unwrap_or(0) + 1;
@@ -98,6 +94,19 @@ pub fn append(conn: &mut DbConn, ev: &mut EventRow) -> QueryResult<()> {
             e::changes.eq(&ev.changes),
         ))
         .execute(c))?;
+    Ok(())
+}
+
+/// Takes the append lock now (PostgreSQL; SQLite's writer is alone already), until the
+/// transaction ends. A write that deletes webhooks takes it first: it would otherwise hold
+/// their rows while waiting for it, and an append holding it waits for those rows (to
+/// write a delivery), a deadlock.
+pub fn lock_appends(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK)
+            .execute(pg)?;
+    }
     Ok(())
 }
 
