@@ -83,6 +83,21 @@ pub fn find_ref_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult
     .map(|r| r.map(to_ref))
 }
 
+/// The one builder of a page of nodes: the children of `parent` from `nodes_parent_id`
+/// (parent_id, id), or every node of `kind` from `nodes_kind_id` (kind, id).
+macro_rules! list_query {
+    ($kind:expr, $parent:expr, $after:expr, $limit:expr) => {{
+        let q = node_query!().filter(n::id.gt(uid($after.unwrap_or(Uuid::nil())))).limit($limit + 1).into_boxed();
+        match $parent {
+            Some(p) => q
+                .filter(super::KeyIs::new(n::parent_id, p))
+                .filter(n::kind.eq($kind))
+                .order((n::parent_id.asc(), n::id.asc())),
+            None => q.filter(n::kind.eq($kind)).order((n::kind.asc(), n::id.asc())),
+        }
+    }};
+}
+
 /// One page of the nodes of `kind` under `parent` (all service providers when `parent` is
 /// none), in id order: `limit + 1` rows, the last only telling whether a next page exists.
 pub fn list(
@@ -92,22 +107,18 @@ pub fn list(
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<NodeRecord>> {
-    let after = after.unwrap_or(Uuid::nil());
-    match parent {
-        Some(p) => native!(conn, |c| node_query!()
-            .filter(n::parent_id.eq(Some(p)))
-            .filter(n::kind.eq(kind))
-            .filter(n::id.gt(uid(after)))
-            .order(n::id.asc())
-            .limit(limit + 1)
-            .load(c)),
-        None => native!(conn, |c| node_query!()
-            .filter(n::kind.eq(kind))
-            .filter(n::id.gt(uid(after)))
-            .order(n::id.asc())
-            .limit(limit + 1)
-            .load(c)),
-    }
+    native!(conn, |c| list_query!(kind, parent, after, limit).load(c))
+}
+
+/// How the backend runs [`list`]'s query for the same arguments.
+pub fn explain_list(
+    conn: &mut DbConn,
+    kind: NodeKind,
+    parent: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<super::Plan> {
+    explain!(conn, list_query!(kind, parent, after, limit))
 }
 
 pub struct NewNode<'a> {

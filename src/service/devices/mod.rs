@@ -17,7 +17,7 @@ use crate::auth::Principal;
 use crate::authz;
 use crate::authz::Refusal;
 use crate::authz::devices::{Change, DeviceFacts, Placement, ProvisioningFields, SettingsFields};
-use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line};
+use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line, ListScope, Scope};
 use crate::db::repo::members::ListRef;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, now, repo, write_tx};
@@ -206,7 +206,7 @@ pub fn add(
         };
         apply_settings(&mut device, body.settings.map(SettingsInput::from));
         check_mwi(&[], device.mwi_account_id)?;
-        repo::devices::insert(conn, &device).map_err(mac_in_use)?;
+        repo::devices::insert(conn, &device, Scope::of(&ctx, assignee.as_ref())).map_err(mac_in_use)?;
         if let Some(user) = authz::devices::first_owner(assignee.as_ref()) {
             let login = repo::logins::id_of_node(conn, user)?;
             repo::members::add(conn, ListRef::DeviceOwners(device.id), login)?;
@@ -247,7 +247,7 @@ pub fn list(
         model: q.model.clone(),
     };
     let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
-    let rows = repo::devices::list(conn, &ctx, include_assigned, &filters, page.after, page.limit)?;
+    let rows = repo::devices::list(conn, ListScope::of(&ctx, include_assigned), &filters, page.after, page.limit)?;
     let paged = Paged::from_rows(rows, page, |(d, _, _, _)| d.id.0);
     Ok(paged.map(|(d, ctx_kind, assignee_kind, lines)| DeviceView::new(d, ctx_kind, assignee_kind, lines)))
 }
@@ -319,7 +319,7 @@ pub fn update(
         let assignee_kind = assignee.as_ref().map(|a| a.kind);
         if change.provisioning || change.settings {
             asked.updated_at = now();
-            repo::devices::update(conn, &asked).map_err(mac_in_use)?;
+            repo::devices::update(conn, &asked, Scope::of(&l.context, assignee.as_ref())).map_err(mac_in_use)?;
         }
         Ok(DeviceView::new(asked, l.context.kind, assignee_kind, lines))
     })
