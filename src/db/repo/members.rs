@@ -137,6 +137,25 @@ pub fn add(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<(boo
     Ok((true, member(conn, list, login)?))
 }
 
+/// Puts the first member on the list of a resource created in the same transaction (A4):
+/// nobody can be on it yet, so nothing is read before or after.
+pub fn insert_first(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<()> {
+    let ts = now();
+    match list {
+        ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => {
+            native!(conn, |c| diesel::insert_into(am::table)
+                .values((am::account_id.eq(a), am::role.eq(list.role()), am::login_id.eq(login), am::created_at.eq(ts)))
+                .execute(c))?;
+        }
+        ListRef::DeviceOwners(d) => {
+            native!(conn, |c| diesel::insert_into(dwn::table)
+                .values((dwn::device_id.eq(d), dwn::login_id.eq(login), dwn::created_at.eq(ts)))
+                .execute(c))?;
+        }
+    }
+    Ok(())
+}
+
 /// Takes a login off a list; false when it was not there.
 pub fn remove(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<bool> {
     let n = match list {

@@ -72,6 +72,37 @@ pub fn find_ref(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRef>> {
         .map(|r| r.map(to_ref))
 }
 
+/// [`find_ref_kind`] with the node's row locked as [`super::Lock::Share`] takes it, in the
+/// same statement on PostgreSQL (one round trip where a create would spend two); SQLite's
+/// write transaction already runs alone.
+pub fn find_ref_kind_for_share(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRef>> {
+    match conn {
+        DbConn::Postgresql(c) => n::nodes
+            .filter(n::id.eq(uid(id)))
+            .filter(n::kind.eq(kind))
+            .select(REF_COLUMNS)
+            .for_share()
+            .first::<RefRow>(c)
+            .optional()
+            .map(|r| r.map(to_ref)),
+        DbConn::Sqlite(_) => find_ref_kind(conn, id, kind),
+    }
+}
+
+/// [`find_ref`] with the row locked as [`find_ref_kind_for_share`] locks it.
+pub fn find_ref_for_share(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRef>> {
+    match conn {
+        DbConn::Postgresql(c) => n::nodes
+            .filter(n::id.eq(uid(id)))
+            .select(REF_COLUMNS)
+            .for_share()
+            .first::<RefRow>(c)
+            .optional()
+            .map(|r| r.map(to_ref)),
+        DbConn::Sqlite(_) => find_ref(conn, id),
+    }
+}
+
 /// A node's tree facts if it is of `kind`.
 pub fn find_ref_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRef>> {
     native!(conn, |c| n::nodes

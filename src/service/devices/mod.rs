@@ -49,7 +49,8 @@ fn check_texts(vendor: Option<&str>, model: Option<&str>, label: Option<&str>) -
 }
 
 /// An assignee must exist, be of the named kind and fit below the context (or D7 refuses
-/// first, for a User in its own context).
+/// first, for a User in its own context). Its row is locked for the rest of the write, so it
+/// is not deleted under the device.
 fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &NodeLink) -> Result<NodeRef, ApiError> {
     let invalid = || {
         ApiError::field(
@@ -58,7 +59,7 @@ fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &
             "assigned_to must be an organization or user below the device's context, or the context user itself",
         )
     };
-    let node = repo::nodes::find_ref(conn, link.id)?;
+    let node = repo::nodes::find_ref_for_share(conn, link.id)?;
     match node {
         Some(n) if n.kind == link.kind && assignment_fits(context, &n) => Ok(n),
         _ => {
@@ -173,18 +174,14 @@ pub fn add(
 ) -> Result<DeviceView, ApiError> {
     let actor = &caller.actor;
     write_tx(conn, |conn| {
-        repo::lock(conn, Locked::Nodes, context.0, Lock::Share)?;
-        let ctx = repo::nodes::find_ref_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
+        let ctx = repo::nodes::find_ref_kind_for_share(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
         authz::nodes::can_read(actor, &ctx).check()?;
         authz::devices::can_add_in(actor, &ctx).check()?;
         let body = body.parse()?;
         let mac = parse_mac("mac_address", &body.mac_address)?;
         check_texts(body.vendor.as_deref(), body.model.as_deref(), body.label.as_deref())?;
         let assignee = match &body.assigned_to {
-            Some(link) => {
-                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
-                Some(resolve_assignee(conn, actor, &ctx, link)?)
-            }
+            Some(link) => Some(resolve_assignee(conn, actor, &ctx, link)?),
             None => None,
         };
         let place = placement(conn, actor, &ctx, assignee.as_ref())?;
@@ -209,7 +206,7 @@ pub fn add(
         repo::devices::insert(conn, &device, Scope::of(&ctx, assignee.as_ref())).map_err(mac_in_use)?;
         if let Some(user) = authz::devices::first_owner(assignee.as_ref()) {
             let login = repo::logins::id_of_node(conn, user)?;
-            repo::members::add(conn, ListRef::DeviceOwners(device.id), login)?;
+            repo::members::insert_first(conn, ListRef::DeviceOwners(device.id), login)?;
         }
         Ok(DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![]))
     })
@@ -306,10 +303,7 @@ pub fn update(
             {
                 l.assignee.clone()
             }
-            Some(Some(link)) => {
-                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
-                Some(resolve_assignee(conn, actor, &l.context, link)?)
-            }
+            Some(Some(link)) => Some(resolve_assignee(conn, actor, &l.context, link)?),
         };
         let lines = l.lines.clone();
         check_mwi(&lines, asked.mwi_account_id)?;
