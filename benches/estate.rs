@@ -51,6 +51,12 @@ fn main() -> Result<(), String> {
         Backend::Postgres(url) => diesel::PgConnection::establish(url).map(DbConn::Postgresql),
     }
     .map_err(|e| e.to_string())?;
+    if let DbConn::Sqlite(_) = conn {
+        // A page cache that holds the indexes being written (SQLite's default is 2 MB).
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("PRAGMA cache_size = -262144; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+            .map_err(|e| e.to_string())?;
+    }
     let hash = siprov::auth::password::hash(&args.password).map_err(|e| format!("{e:?}"))?;
     let size = estate::Size::scaled(args.devices);
     let start = Instant::now();
