@@ -253,7 +253,7 @@ pub fn create(
                 })
             })?;
             let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
-            repo::members::add(conn, ListRef::AccountOwners(account.id), login)?;
+            repo::members::insert_first(conn, ListRef::AccountOwners(account.id), login)?;
             Ok(AccountView::from(account))
         })
     })
