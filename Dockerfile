@@ -23,8 +23,9 @@ WORKDIR /build
 #    build.rs and migrations/ come along now: build.rs watches migrations/, and the real source
 #    embeds them at compile time (embed_migrations!). Cargo refuses a manifest whose targets
 #    are missing, so every target Cargo.toml names gets an empty stand-in here: the lib, the
-#    bin, the [[test]] api and the [[bench]] d4_query (tests and benches are not built, and
-#    their real files stay out of this layer so editing a test does not rebuild every crate).
+#    bin, the [[test]] api, the [[bench]] d4_query and the [[example]] estate (tests, benches
+#    and examples are not built, and their real files stay out of this layer so editing a
+#    test does not rebuild every crate).
 #    .ci/docker-context runs these steps on CI, which is how a new target missing here shows.
 #    .cargo/config.toml carries the bundled SQLite's build flags, so it comes first too.
 COPY Cargo.toml Cargo.lock build.rs ./
@@ -35,6 +36,7 @@ RUN mkdir -p src tests/api benches \
     && : > src/lib.rs \
     && : > tests/api/main.rs \
     && echo 'fn main() {}' > benches/d4_query.rs \
+    && echo 'fn main() {}' > benches/estate.rs \
     && cargo build --release --locked \
     && rm -rf src
 

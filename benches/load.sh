@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
-# Load benchmark with wrk against a release build, on SQLite (default) or PostgreSQL.
+# Load benchmark with wrk against a release build, on SQLite (default) or PostgreSQL, on a
+# multi-tenant estate (benches/estate.rs) of SIPROV_BENCH_DEVICES devices (default 10000;
+# 1000000 for the million: 1,000 SPs, 10,000 Orgs, 100,000 Users, 1,000,000 accounts).
 #
-#   cargo build --release && bash benches/load.sh [seconds-per-run] [connections]
+#   cargo build --release && cargo build --release --example estate
+#   bash benches/load.sh [seconds-per-run] [connections]
+#   SIPROV_BENCH_DEVICES=1000000 bash benches/load.sh
 #   SIPROV_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bash benches/load.sh
 #
 # With a PostgreSQL URL, a fresh database (siprov_bench_<random>) is created on that server
-# for the run and dropped after. Reports requests/s and p99 latency of each route, with its
-# rate as a ratio to a bare `GET /healthz` measured in the same run (1.0 = as fast as a
-# route that does nothing), and the server's resident memory before and after. Nothing is
-# asserted: these are reports. Traffic goes to 127.0.0.1 only; every run is bounded.
+# for the run and dropped after; the SQLite file lives in a temp directory (SIPROV_BENCH_DIR,
+# default /tmp) removed after. The server binary under test (SIPROV_BENCH_BIN) migrates the
+# database and the estate is loaded into its schema, so an older build can be measured on
+# the same estate. Reports requests/s and p99 latency of each route, with its rate as a
+# ratio to a bare `GET /healthz` measured in the same run (1.0 = as fast as a route that does
+# nothing), and the server's resident memory before and after. Nothing is asserted: these
+# are reports. Traffic goes to 127.0.0.1 only; every run is bounded.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DURATION=${1:-10}
 CONNS=${2:-64}
+DEVICES=${SIPROV_BENCH_DEVICES:-10000}
 PORT=${SIPROV_BENCH_PORT:-18181}
 BIN=${SIPROV_BENCH_BIN:-target/release/siprov}
+ESTATE=${SIPROV_BENCH_ESTATE_BIN:-target/release/examples/estate}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is not installed (apt-get install jq)" >&2; exit 1; }
 [[ -x $BIN ]] || { echo "$BIN missing: run cargo build --release first" >&2; exit 1; }
+[[ -x $ESTATE ]] || { echo "$ESTATE missing: run cargo build --release --example estate first" >&2; exit 1; }
 
-WORK=$(mktemp -d)
+WORK=$(mktemp -d -p "${SIPROV_BENCH_DIR:-/tmp}")
 PG_ADMIN=${SIPROV_BENCH_DATABASE_URL:-}
 if [[ -n $PG_ADMIN ]]; then
   DBNAME="siprov_bench_$RANDOM$RANDOM"
@@ -31,34 +41,38 @@ else
   DB_URL="sqlite://$WORK/bench.db"
   BACKEND=sqlite
 fi
-SIPROV_LISTEN=127.0.0.1:$PORT SIPROV_DATABASE_URL=$DB_URL \
-  SIPROV_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1 RUST_LOG=warn "$BIN" >"$WORK/log" 2>&1 &
-PID=$!
+PID=
 cleanup() {
-  kill "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
+  [[ -n $PID ]] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
   [[ -n $PG_ADMIN ]] && psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+SIPROV_DATABASE_URL=$DB_URL RUST_LOG=warn "$BIN" migrate >/dev/null
+"$ESTATE" --url "$DB_URL" --devices "$DEVICES" --password bench-password-1 --env "$WORK/estate.env" --no-migrate
+# shellcheck disable=SC1091
+source "$WORK/estate.env"
+
+SIPROV_LISTEN=127.0.0.1:$PORT SIPROV_DATABASE_URL=$DB_URL \
+  SIPROV_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1 RUST_LOG=warn "$BIN" >"$WORK/log" 2>&1 &
+PID=$!
 API=http://127.0.0.1:$PORT
 for _ in $(seq 100); do curl -sf $API/healthz >/dev/null && break; sleep 0.1; done
 
 token() { curl -sf $API/v1/auth/token -d grant_type=password -d username="$1" -d password="$2" | jq -r .access_token; }
-call() { curl -sf -X "$1" "$API$2" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' ${4:+-d "$4"}; }
-ADMIN=$(token admin bench-password-1)
-SP=$(call POST /v1/service-providers "$ADMIN" '{"name":"b","device_provisioning":"modify","owner":{"username":"bsp","password":"bench-password-1"}}' | jq -r .id)
-ORG=$(call POST /v1/service-providers/$SP/organizations "$ADMIN" '{"name":"o","device_provisioning":"modify","owner":{"username":"borg","password":"bench-password-1"}}' | jq -r .id)
-for i in $(seq 1 100); do
-  call POST /v1/organizations/$ORG/devices "$ADMIN" "{\"mac_address\":\"0004f2$(printf '%06x' $i)\"}" >/dev/null
-done
-DEV=$(call GET "/v1/organizations/$ORG/devices?limit=1" "$ADMIN" | jq -r '.items[0].id')
-ORG_T=$(token borg bench-password-1)
+SP_T=$(token "$SP_LOGIN" bench-password-1)
+ORG_T=$(token "$ORG_LOGIN" bench-password-1)
+USER_T=$(token "$USER_LOGIN" bench-password-1)
+# GET /v1/me lists every account and device of the caller (not paged): it is measured for a
+# User of a neighbouring SP, whose size is the same in every estate, not for the big User,
+# whose lists grow with the estate.
+ME_T=$(token user1_0_0 bench-password-1)
 
 rss() { awk '/VmRSS/ {print $2 " kB"}' /proc/$PID/status; }
-echo "siprov load benchmark: $BACKEND, ${DURATION}s per route, 2 threads, $CONNS connections"
+echo "siprov load benchmark: $BACKEND, $DEVICES devices, ${DURATION}s per route, 2 threads, $CONNS connections"
 echo "RSS before load: $(rss)"
-# Runs wrk; prints "<req/s> <p99>".
+# Runs wrk; prints "<req/s> <p99> <non-2xx>".
 run() {
   local out
   out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "${@:2}" "$API$1")
@@ -69,14 +83,23 @@ run() {
   echo "$rate $p99 ${non2xx:-0}"
 }
 row() { # name rate p99 non2xx base
-  printf '%-36s %10s req/s  ratio %5s  p99 %9s%s\n' "$1" "$2" "$(awk -v r="$2" -v b="$5" 'BEGIN { printf "%.3f", r / b }')" "$3" \
+  printf '%-44s %10s req/s  ratio %5s  p99 %9s%s\n' "$1" "$2" "$(awk -v r="$2" -v b="$5" 'BEGIN { printf "%.3f", r / b }')" "$3" \
     "$([[ $4 != 0 ]] && echo "  ($4 non-2xx!)")"
+}
+bench() { # name path token [wrk args]
+  local r p n
+  read -r r p n <<<"$(run "$2" -H "Authorization: Bearer $3" "${@:4}")"
+  row "$1" "$r" "$p" "$n" "$BASE"
 }
 read -r BASE BASE_P99 _ <<<"$(run /healthz)"
 row "GET /healthz (baseline)" "$BASE" "$BASE_P99" 0 "$BASE"
-AUTH=(-H "Authorization: Bearer $ORG_T")
-read -r R P N <<<"$(run /v1/me "${AUTH[@]}")"; row "GET /v1/me" "$R" "$P" "$N" "$BASE"
-read -r R P N <<<"$(run "/v1/devices/$DEV" "${AUTH[@]}")"; row "GET /v1/devices/{id}" "$R" "$P" "$N" "$BASE"
-read -r R P N <<<"$(run "/v1/organizations/$ORG/devices?limit=50" "${AUTH[@]}")"; row "GET /v1/organizations/{id}/devices (50)" "$R" "$P" "$N" "$BASE"
-read -r R P N <<<"$(run "/v1/organizations/$ORG/devices" "${AUTH[@]}" -s benches/create_device.lua)"; row "POST /v1/organizations/{id}/devices" "$R" "$P" "$N" "$BASE"
+bench "GET /v1/me (a User of SP 1)" /v1/me "$ME_T"
+bench "GET /v1/devices/{id}" "/v1/devices/$DEVICE" "$ORG_T"
+bench "SP devices, first page (50)" "/v1/service-providers/$BIG_SP/devices?limit=50" "$SP_T"
+bench "SP devices, deep page (50)" "/v1/service-providers/$BIG_SP/devices?limit=50&cursor=$SP_MIDDLE" "$SP_T"
+bench "Org devices, first page (50)" "/v1/organizations/$BIG_ORG/devices?limit=50" "$ORG_T"
+bench "Org devices, deep page (50)" "/v1/organizations/$BIG_ORG/devices?limit=50&cursor=$ORG_MIDDLE" "$ORG_T"
+bench "User devices, first page (50)" "/v1/users/$BIG_USER/devices?limit=50" "$USER_T"
+bench "User devices, deep page (50)" "/v1/users/$BIG_USER/devices?limit=50&cursor=$USER_MIDDLE" "$USER_T"
+bench "POST /v1/organizations/{id}/devices" "/v1/organizations/$BIG_ORG/devices" "$ORG_T" -s benches/create_device.lua
 echo "RSS after load: $(rss)"

@@ -89,6 +89,9 @@ diesel::table! {
         mwi_account_id -> Nullable<DbUuid>,
         created_at -> DbTime,
         updated_at -> DbTime,
+        sp_id -> DbUuid,
+        org_id -> Nullable<DbUuid>,
+        user_id -> Nullable<DbUuid>,
     }
 }
 

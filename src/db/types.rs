@@ -1,6 +1,8 @@
 //! The two column types that differ between the backends, behind one Rust type each:
-//! [`DbUuid`] holds a [`Uuid`] and [`DbTime`] a [`Timestamp`]. SQLite keeps both as text
-//! (a UUID's hyphenated form; a fixed-width RFC 3339 time, so text order is time order).
+//! [`DbUuid`] holds a [`Uuid`] and [`DbTime`] a [`Timestamp`]. PostgreSQL keeps them in its
+//! own `uuid` (16 bytes) and `timestamptz` (microseconds since 2000), sent and read in
+//! binary; SQLite keeps both as text (a UUID's hyphenated form; a fixed-width RFC 3339
+//! time, so text order is time order). Both orders agree with the Rust types' order.
 //! Repositories bind and read `Uuid` and `Timestamp` directly; no code above this module
 //! formats an id or a time for the database.
 
@@ -19,15 +21,15 @@ use uuid::Uuid;
 use super::MultiBackend;
 use crate::domain::Timestamp;
 
-/// An id column.
+/// An id column: `uuid` on PostgreSQL (oid 2950, its array 2951).
 #[derive(Clone, Copy, Debug, Default, SqlType, diesel::query_builder::QueryId)]
-#[diesel(postgres_type(oid = 25, array_oid = 1009))]
+#[diesel(postgres_type(oid = 2950, array_oid = 2951))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct DbUuid;
 
-/// A time column.
+/// A time column: `timestamptz` on PostgreSQL (oid 1184, its array 1185).
 #[derive(Clone, Copy, Debug, Default, SqlType, diesel::query_builder::QueryId)]
-#[diesel(postgres_type(oid = 25, array_oid = 1009))]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct DbTime;
 
@@ -53,15 +55,15 @@ impl FromSql<DbUuid, Sqlite> for Uuid {
 
 impl ToSql<DbUuid, Pg> for Uuid {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(self.hyphenated().to_string().as_bytes())?;
+        out.write_all(self.as_bytes())?;
         Ok(IsNull::No)
     }
 }
 
 impl FromSql<DbUuid, Pg> for Uuid {
     fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        let s = <String as FromSql<Text, Pg>>::from_sql(value)?;
-        Uuid::parse_str(&s).map_err(|_| corrupt("id", &s))
+        let bytes = value.as_bytes();
+        Uuid::from_slice(bytes).map_err(|_| corrupt("id", &format!("{bytes:?}")))
     }
 }
 
@@ -81,17 +83,24 @@ impl FromSql<DbTime, Sqlite> for Timestamp {
     }
 }
 
+/// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01T00:00:00Z.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
 impl ToSql<DbTime, Pg> for Timestamp {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(self.to_string().as_bytes())?;
+        let micros = self.datetime().timestamp_micros() - PG_EPOCH_MICROS;
+        out.write_all(&micros.to_be_bytes())?;
         Ok(IsNull::No)
     }
 }
 
 impl FromSql<DbTime, Pg> for Timestamp {
     fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        let s = <String as FromSql<Text, Pg>>::from_sql(value)?;
-        Timestamp::parse(&s).ok_or_else(|| corrupt("time", &s))
+        let bytes: [u8; 8] = value.as_bytes().try_into().map_err(|_| corrupt("time", "of the wrong size"))?;
+        let micros = i64::from_be_bytes(bytes).saturating_add(PG_EPOCH_MICROS);
+        chrono::DateTime::from_timestamp_micros(micros)
+            .map(Timestamp::from_datetime)
+            .ok_or_else(|| corrupt("time", &micros.to_string()))
     }
 }
 

@@ -255,7 +255,7 @@ pub fn create(
                 })
             })?;
             let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
-            repo::members::add(conn, ListRef::AccountOwners(account.id), login)?;
+            repo::members::insert_first(conn, ListRef::AccountOwners(account.id), login)?;
             let pin_set = account.vm_pin_hash.is_some();
             let view = AccountView::from(account);
             let mut changes = Changes::created(&view);

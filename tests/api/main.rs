@@ -20,6 +20,7 @@ mod devices;
 mod faults;
 mod nodes;
 mod openapi_drift;
+mod plans;
 mod process;
 mod refusals;
 mod smoke;

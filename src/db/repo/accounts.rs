@@ -82,6 +82,18 @@ pub fn find_with_facts(conn: &mut DbConn, id: AccountId, caller: LoginId) -> Que
     }))
 }
 
+/// The one builder of a page of a User's accounts: `accounts_user_id` (user_id, id).
+macro_rules! list_query {
+    ($user_id:expr, $after:expr, $limit:expr) => {
+        a::accounts
+            .filter(super::KeyIs::new(a::user_id, $user_id))
+            .filter(a::id.gt(uid($after.unwrap_or(Uuid::nil()))))
+            .select(COLUMNS)
+            .order((a::user_id.asc(), a::id.asc()))
+            .limit($limit + 1)
+    };
+}
+
 /// One page of a User's accounts in id order (`limit + 1` rows).
 pub fn list_for_user(
     conn: &mut DbConn,
@@ -89,13 +101,17 @@ pub fn list_for_user(
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<AccountRecord>> {
-    native!(conn, |c| a::accounts
-        .filter(a::user_id.eq(uid(user_id)))
-        .filter(a::id.gt(uid(after.unwrap_or(Uuid::nil()))))
-        .select(COLUMNS)
-        .order(a::id.asc())
-        .limit(limit + 1)
-        .load(c))
+    native!(conn, |c| list_query!(user_id, after, limit).load(c))
+}
+
+/// How the backend runs [`list_for_user`]'s query for the same arguments.
+pub fn explain_list_for_user(
+    conn: &mut DbConn,
+    user_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<super::Plan> {
+    explain!(conn, list_query!(user_id, after, limit))
 }
 
 /// The columns written by both insert and update.
@@ -138,15 +154,22 @@ pub fn on_a_line(conn: &mut DbConn, id: AccountId) -> QueryResult<bool> {
     native!(conn, |c| diesel::select(exists(dl::table.filter(dl::account_id.eq(id)))).get_result(c))
 }
 
+/// The builder of [`memberships_of`]'s query: the login's range of
+/// `account_members_login` (login_id, account_id, role), in that order.
+macro_rules! memberships_query {
+    ($login:expr) => {
+        m::table.inner_join(a::accounts).filter(m::login_id.eq($login)).select((a::id, a::number, m::role)).order((
+            m::login_id,
+            m::account_id,
+            m::role,
+        ))
+    };
+}
+
 /// The accounts on whose lists a login stands, with its roles (M1): one query, ordered by
 /// account.
 pub fn memberships_of(conn: &mut DbConn, login: LoginId) -> QueryResult<Vec<(AccountId, String, Vec<String>)>> {
-    let rows: Vec<(AccountId, String, String)> = native!(conn, |c| m::table
-        .inner_join(a::accounts)
-        .filter(m::login_id.eq(login))
-        .select((a::id, a::number, m::role))
-        .order((m::account_id, m::role))
-        .load(c))?;
+    let rows: Vec<(AccountId, String, String)> = native!(conn, |c| memberships_query!(login).load(c))?;
     let mut out: Vec<(AccountId, String, Vec<String>)> = Vec::new();
     for (id, number, role) in rows {
         match out.last_mut() {
@@ -155,6 +178,11 @@ pub fn memberships_of(conn: &mut DbConn, login: LoginId) -> QueryResult<Vec<(Acc
         }
     }
     Ok(out)
+}
+
+/// How the backend runs [`memberships_of`]'s query.
+pub fn explain_memberships_of(conn: &mut DbConn, login: LoginId) -> QueryResult<super::Plan> {
+    explain!(conn, memberships_query!(login))
 }
 
 /// A new account's record, not yet written.

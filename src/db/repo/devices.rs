@@ -6,9 +6,10 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::KeyIs;
 use super::nodes::{REF_COLUMNS, RefRow, to_ref};
 use crate::db::schema::{accounts, device_lines as dl, device_owners as dwn, devices::dsl as d, nodes};
-use crate::db::types::uid;
+use crate::db::types::{opt_uid, uid};
 use crate::db::{DbConn, now};
 use crate::domain::{AccountId, DeviceId, LoginId, NodeKind, NodeRef, Timestamp};
 
@@ -150,40 +151,66 @@ pub fn find_with_facts(conn: &mut DbConn, id: DeviceId, caller: LoginId) -> Quer
 /// A device, the kinds of its context and assignee, and its lines, as a listing shows it.
 pub type Listed = (DeviceRecord, NodeKind, Option<NodeKind>, Vec<Line>);
 
+/// Where a device's row places it for the lists: the SP and Org of its context (fixed, as
+/// the context is) and the User whose own view shows it (its context when that is a User,
+/// else its assignee when that is a User), which follows the assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    pub sp_id: Uuid,
+    pub org_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+}
+
+impl Scope {
+    pub fn of(context: &NodeRef, assigned_to: Option<&NodeRef>) -> Scope {
+        let user_id = match (context.kind, assigned_to) {
+            (NodeKind::User, _) => Some(context.id),
+            (_, Some(a)) if a.kind == NodeKind::User => Some(a.id),
+            _ => None,
+        };
+        Scope { sp_id: context.sp_id, org_id: context.org_id, user_id }
+    }
+}
+
 /// Inserts a device; a taken MAC is a unique violation (the caller answers 409, D9).
-pub fn insert(conn: &mut DbConn, dev: &DeviceRecord) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, dev: &DeviceRecord, scope: Scope) -> QueryResult<()> {
     native!(conn, |c| diesel::insert_into(d::devices)
         .values((
-            d::id.eq(dev.id),
-            d::mac_address.eq(&dev.mac_address),
-            d::vendor.eq(&dev.vendor),
-            d::model.eq(&dev.model),
-            d::label.eq(&dev.label),
-            d::context_id.eq(uid(dev.context_id)),
-            d::assigned_to_id.eq(dev.assigned_to_id),
-            d::missed_calls.eq(dev.missed_calls),
-            d::mwi_enabled.eq(dev.mwi_enabled),
-            d::mwi_account_id.eq(dev.mwi_account_id),
-            d::created_at.eq(dev.created_at),
-            d::updated_at.eq(dev.updated_at),
+            (
+                d::id.eq(dev.id),
+                d::mac_address.eq(&dev.mac_address),
+                d::vendor.eq(&dev.vendor),
+                d::model.eq(&dev.model),
+                d::label.eq(&dev.label),
+                d::context_id.eq(uid(dev.context_id)),
+                d::assigned_to_id.eq(opt_uid(dev.assigned_to_id)),
+                d::missed_calls.eq(dev.missed_calls),
+                d::mwi_enabled.eq(dev.mwi_enabled),
+                d::mwi_account_id.eq(dev.mwi_account_id),
+                d::created_at.eq(dev.created_at),
+                d::updated_at.eq(dev.updated_at),
+            ),
+            (d::sp_id.eq(uid(scope.sp_id)), d::org_id.eq(opt_uid(scope.org_id)), d::user_id.eq(opt_uid(scope.user_id))),
         ))
         .execute(c))?;
     Ok(())
 }
 
-/// Writes every changeable column of a device (its context never changes).
-pub fn update(conn: &mut DbConn, dev: &DeviceRecord) -> QueryResult<()> {
+/// Writes every changeable column of a device (its context never changes, so neither do
+/// its SP and Org; the User whose view shows it follows the assignment).
+pub fn update(conn: &mut DbConn, dev: &DeviceRecord, scope: Scope) -> QueryResult<()> {
     native!(conn, |c| diesel::update(d::devices.filter(d::id.eq(dev.id)))
         .set((
             d::mac_address.eq(&dev.mac_address),
             d::vendor.eq(&dev.vendor),
             d::model.eq(&dev.model),
             d::label.eq(&dev.label),
-            d::assigned_to_id.eq(dev.assigned_to_id),
+            d::assigned_to_id.eq(opt_uid(dev.assigned_to_id)),
             d::missed_calls.eq(dev.missed_calls),
             d::mwi_enabled.eq(dev.mwi_enabled),
             d::mwi_account_id.eq(dev.mwi_account_id),
             d::updated_at.eq(dev.updated_at),
+            d::user_id.eq(opt_uid(scope.user_id)),
         ))
         .execute(c))?;
     Ok(())
@@ -204,48 +231,113 @@ pub struct Filters {
     pub model: Option<String>,
 }
 
-/// One page of the devices whose context is `context` or below it, in id order (`limit + 1`
-/// rows); with `include_assigned`, also those assigned to it (a User's own view, D2).
-pub fn list(
-    conn: &mut DbConn,
-    context: &NodeRef,
-    include_assigned: bool,
-    f: &Filters,
-    after: Option<Uuid>,
-    limit: i64,
-) -> QueryResult<Vec<Listed>> {
-    let id = uid(context.id);
-    let rows = native!(conn, |c| {
+/// Which devices a list shows, each one index range in id order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListScope {
+    /// Those whose context is the SP or below it: `devices_sp` (sp_id, id).
+    ServiceProvider(Uuid),
+    /// Those whose context is the Org or one of its Users: `devices_org` (org_id, id).
+    Organization(Uuid),
+    /// A User's own view (D2): its context's devices and those assigned to it:
+    /// `devices_user` (user_id, id).
+    UserOwn(Uuid),
+    /// The devices of one context only: `devices_context` (context_id, id).
+    Context(Uuid),
+}
+
+impl ListScope {
+    /// The devices whose context is `context` or below it; with `include_assigned`, for a
+    /// User, also those assigned to it (a User's own view, D2).
+    pub fn of(context: &NodeRef, include_assigned: bool) -> ListScope {
+        match context.kind {
+            NodeKind::ServiceProvider => ListScope::ServiceProvider(context.id),
+            NodeKind::Organization => ListScope::Organization(context.id),
+            NodeKind::User if include_assigned => ListScope::UserOwn(context.id),
+            NodeKind::User => ListScope::Context(context.id),
+        }
+    }
+}
+
+/// A list's scope as a plain filter, where another index drives the read.
+macro_rules! scope_eq {
+    ($q:expr, $scope:expr) => {
+        match $scope {
+            ListScope::ServiceProvider(id) => $q.filter(d::sp_id.eq(uid(id))),
+            ListScope::Organization(id) => $q.filter(d::org_id.eq(opt_uid(Some(id)))),
+            ListScope::UserOwn(id) => $q.filter(d::user_id.eq(opt_uid(Some(id)))),
+            ListScope::Context(id) => $q.filter(d::context_id.eq(uid(id))),
+        }
+    };
+}
+
+/// The one builder of a page of devices: [`list`] runs it, [`explain_list`] explains it.
+/// The filters narrow the same range (vendor and model with their own (scope, value, id)
+/// indexes on an SP's and an Org's devices; a MAC is one row of its unique index).
+macro_rules! list_query {
+    ($scope:expr, $f:expr, $after:expr, $limit:expr) => {{
         let mut q = d::devices
             .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
             .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
             .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable(), LinesJson))
-            .filter(d::id.gt(uid(after.unwrap_or(Uuid::nil()))))
-            .order(d::id.asc())
-            .limit(limit + 1)
+            .filter(d::id.gt(uid($after.unwrap_or(Uuid::nil()))))
+            .limit($limit + 1)
             .into_boxed();
-        q = match context.kind {
-            NodeKind::ServiceProvider => q.filter(nodes::sp_id.eq(id)),
-            NodeKind::Organization => q.filter(nodes::org_id.eq(Some(context.id))),
-            NodeKind::User if include_assigned => {
-                q.filter(d::context_id.eq(id).or(d::assigned_to_id.eq(id.nullable())))
+        let f: &Filters = $f;
+        // The index range the page is read from, in (key, id) order; the other filters
+        // narrow it. A MAC is one row of its unique index; an assignee filter reads that
+        // assignee's range (`devices_assigned`); both within the scope.
+        q = match (&f.mac_address, f.assigned_to, $scope) {
+            (Some(mac), _, _) => {
+                // At most one row: nothing to order.
+                let q = scope_eq!(q.filter(d::mac_address.eq(mac.clone())), $scope);
+                match f.assigned_to {
+                    Some(a) => q.filter(d::assigned_to_id.eq(opt_uid(Some(a)))),
+                    None => q,
+                }
             }
-            NodeKind::User => q.filter(d::context_id.eq(id)),
+            // An equality: a range would let PostgreSQL estimate the assignee's rows from
+            // the histogram, too few, and sort them all.
+            (None, Some(a), _) => scope_eq!(
+                q.filter(d::assigned_to_id.eq(opt_uid(Some(a)))).order((d::assigned_to_id.asc(), d::id.asc())),
+                $scope
+            ),
+            (None, None, ListScope::ServiceProvider(id)) => {
+                q.filter(KeyIs::new(d::sp_id, id)).order((d::sp_id.asc(), d::id.asc()))
+            }
+            (None, None, ListScope::Organization(id)) => {
+                q.filter(KeyIs::new(d::org_id, id)).order((d::org_id.asc(), d::id.asc()))
+            }
+            (None, None, ListScope::UserOwn(id)) => {
+                q.filter(KeyIs::new(d::user_id, id)).order((d::user_id.asc(), d::id.asc()))
+            }
+            (None, None, ListScope::Context(id)) => {
+                q.filter(KeyIs::new(d::context_id, id)).order((d::context_id.asc(), d::id.asc()))
+            }
         };
-        if let Some(mac) = &f.mac_address {
-            q = q.filter(d::mac_address.eq(mac.clone()));
-        }
-        if let Some(a) = f.assigned_to {
-            q = q.filter(d::assigned_to_id.eq(Some(a)));
-        }
         if let Some(v) = &f.vendor {
             q = q.filter(d::vendor.eq(v.clone()));
         }
         if let Some(m) = &f.model {
             q = q.filter(d::model.eq(m.clone()));
         }
-        q.load::<(DeviceRecord, NodeKind, Option<NodeKind>, Option<String>)>(c)
-    })?;
+        q
+    }};
+}
+
+/// One page of the devices of `scope`, in id order (`limit + 1` rows).
+pub fn list(
+    conn: &mut DbConn,
+    scope: ListScope,
+    f: &Filters,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Listed>> {
+    let rows = native!(conn, |c| list_query!(scope, f, after, limit).load::<(
+        DeviceRecord,
+        NodeKind,
+        Option<NodeKind>,
+        Option<String>
+    )>(c))?;
     let mut unread: Vec<DeviceId> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0.id).collect();
     let mut read = if unread.is_empty() { HashMap::new() } else { lines_in(conn, std::mem::take(&mut unread))? };
     rows.into_iter()
@@ -257,6 +349,17 @@ pub fn list(
             Ok((device, context, assignee_kind, lines))
         })
         .collect()
+}
+
+/// How the backend runs [`list`]'s query for the same arguments.
+pub fn explain_list(
+    conn: &mut DbConn,
+    scope: ListScope,
+    f: &Filters,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<super::Plan> {
+    explain!(conn, list_query!(scope, f, after, limit))
 }
 
 /// The lines of one device, ordered by position.
@@ -364,12 +467,24 @@ pub fn clear_mwi(conn: &mut DbConn, device_id: DeviceId, account_id: AccountId) 
     Ok(())
 }
 
+/// The builder of [`owned_by`]'s query: the login's range of `device_owners_login`
+/// (login_id, device_id), in device order.
+macro_rules! owned_by_query {
+    ($login:expr) => {
+        dwn::table
+            .inner_join(d::devices)
+            .filter(dwn::login_id.eq($login))
+            .select((d::id, d::mac_address))
+            .order((dwn::login_id, dwn::device_id))
+    };
+}
+
 /// Devices on whose owners list a login stands (M1): `(id, mac_address)`.
 pub fn owned_by(conn: &mut DbConn, login: LoginId) -> QueryResult<Vec<(DeviceId, String)>> {
-    native!(conn, |c| dwn::table
-        .inner_join(d::devices)
-        .filter(dwn::login_id.eq(login))
-        .select((d::id, d::mac_address))
-        .order(d::id)
-        .load(c))
+    native!(conn, |c| owned_by_query!(login).load(c))
+}
+
+/// How the backend runs [`owned_by`]'s query.
+pub fn explain_owned_by(conn: &mut DbConn, login: LoginId) -> QueryResult<super::Plan> {
+    explain!(conn, owned_by_query!(login))
 }

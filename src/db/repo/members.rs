@@ -59,6 +59,38 @@ macro_rules! per_list {
     };
 }
 
+/// The one builder of a page of a list: the list's range of its primary key
+/// (account_id, role, login_id) or (device_id, login_id), in that order. A list is a few
+/// rows of one account or device: plain equalities let the planner see that.
+macro_rules! page_query {
+    ($list:expr, $after:expr, $limit:expr, |$q:ident| $body:expr) => {{
+        let after = uid($after.unwrap_or(Uuid::nil()));
+        match $list {
+            ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => {
+                let $q = am::table
+                    .inner_join(logins::table)
+                    .filter(am::account_id.eq(a))
+                    .filter(am::role.eq($list.role()))
+                    .filter(am::login_id.gt(after))
+                    .select((am::login_id, logins::username, am::created_at))
+                    .order((am::account_id.asc(), am::role.asc(), am::login_id.asc()))
+                    .limit($limit + 1);
+                $body
+            }
+            ListRef::DeviceOwners(d) => {
+                let $q = dwn::table
+                    .inner_join(logins::table)
+                    .filter(dwn::device_id.eq(d))
+                    .filter(dwn::login_id.gt(after))
+                    .select((dwn::login_id, logins::username, dwn::created_at))
+                    .order((dwn::device_id.asc(), dwn::login_id.asc()))
+                    .limit($limit + 1);
+                $body
+            }
+        }
+    }};
+}
+
 pub fn contains(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<bool> {
     per_list!(list, |login_col, _added, sel| native!(conn, |c| diesel::select(exists(sel.filter(login_col.eq(login))))
         .get_result(c)))
@@ -66,14 +98,12 @@ pub fn contains(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult
 
 /// One page of a list in login-id order (`limit + 1` rows).
 pub fn page(conn: &mut DbConn, list: ListRef, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<MemberRow>> {
-    let after = after.unwrap_or(Uuid::nil());
-    per_list!(list, |login_col, added, sel| native!(conn, |c| sel
-        .inner_join(logins::table)
-        .filter(login_col.gt(uid(after)))
-        .select((login_col, logins::username, added))
-        .order(login_col.asc())
-        .limit(limit + 1)
-        .load(c)))
+    page_query!(list, after, limit, |q| native!(conn, |c| q.load(c)))
+}
+
+/// How the backend runs [`page`]'s query for the same arguments.
+pub fn explain_page(conn: &mut DbConn, list: ListRef, after: Option<Uuid>, limit: i64) -> QueryResult<super::Plan> {
+    page_query!(list, after, limit, |q| explain!(conn, q))
 }
 
 /// One member, if on the list.
@@ -105,6 +135,25 @@ pub fn add(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<(boo
         }
     }
     Ok((true, member(conn, list, login)?))
+}
+
+/// Puts the first member on the list of a resource created in the same transaction (A4):
+/// nobody can be on it yet, so nothing is read before or after.
+pub fn insert_first(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<()> {
+    let ts = now();
+    match list {
+        ListRef::AccountOwners(a) | ListRef::AccountAdministrators(a) => {
+            native!(conn, |c| diesel::insert_into(am::table)
+                .values((am::account_id.eq(a), am::role.eq(list.role()), am::login_id.eq(login), am::created_at.eq(ts)))
+                .execute(c))?;
+        }
+        ListRef::DeviceOwners(d) => {
+            native!(conn, |c| diesel::insert_into(dwn::table)
+                .values((dwn::device_id.eq(d), dwn::login_id.eq(login), dwn::created_at.eq(ts)))
+                .execute(c))?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes a login off a list; false when it was not there.

@@ -1,6 +1,21 @@
 //! The only code that knows SQL. Functions take a connection (so callers compose them in
 //! one transaction) and return records or database errors; what an error means to a client
 //! is decided once, in `error.rs`, or by the use case that knows (a taken MAC is D9).
+//!
+//! Every list is built in one place (a `*_query!` macro next to its function) and read in
+//! id order from one index range, `limit + 1` rows; the same builder gives
+//! [`explain!`]'s plan to the plan tests, so they explain the query the code runs.
+
+/// The plan of `$query` on the connection's backend ([`Plan`]): the query is built in each
+/// arm, as with `native!`, with its real binds.
+macro_rules! explain {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => $crate::db::repo::explain_sqlite($query, c),
+            $crate::db::DbConn::Postgresql(c) => $crate::db::repo::explain_postgres($query, c),
+        }
+    };
+}
 
 pub mod accounts;
 pub mod audit;
@@ -88,6 +103,153 @@ impl QueryText {
         }
     }
 }
+
+/// How a backend runs a list query, for the plan tests.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The query as sent, from diesel's `debug_query` (binds listed at its end).
+    pub sql: String,
+    /// SQLite: the `detail` lines of `EXPLAIN QUERY PLAN`; PostgreSQL: the JSON of
+    /// `EXPLAIN (ANALYZE, FORMAT JSON)`, which runs the query.
+    pub text: String,
+}
+
+/// `EXPLAIN QUERY PLAN` before a query, its binds kept.
+#[derive(Debug)]
+pub struct ExplainSqlite<Q>(Q);
+
+/// `EXPLAIN (ANALYZE, FORMAT JSON)` before a query, its binds kept.
+#[derive(Debug)]
+pub struct ExplainPostgres<Q>(Q);
+
+impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ExplainSqlite<Q> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("EXPLAIN QUERY PLAN ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for ExplainPostgres<Q> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("EXPLAIN (ANALYZE, FORMAT JSON) ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q> QueryId for ExplainSqlite<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> QueryId for ExplainPostgres<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> diesel::query_builder::Query for ExplainSqlite<Q> {
+    type SqlType =
+        (diesel::sql_types::Integer, diesel::sql_types::Integer, diesel::sql_types::Integer, diesel::sql_types::Text);
+}
+
+impl<Q> diesel::query_builder::Query for ExplainPostgres<Q> {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl<Q, C> RunQueryDsl<C> for ExplainSqlite<Q> {}
+impl<Q, C> RunQueryDsl<C> for ExplainPostgres<Q> {}
+
+/// The plan SQLite makes for `query`.
+pub fn explain_sqlite<Q>(query: Q, conn: &mut diesel::SqliteConnection) -> QueryResult<Plan>
+where
+    Q: QueryFragment<Sqlite> + QueryId,
+{
+    let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
+    let rows: Vec<(i32, i32, i32, String)> = ExplainSqlite(query).load(conn)?;
+    Ok(Plan { sql, text: rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n") })
+}
+
+/// The plan PostgreSQL runs for `query`, with what each step read.
+pub fn explain_postgres<Q>(query: Q, conn: &mut diesel::PgConnection) -> QueryResult<Plan>
+where
+    Q: QueryFragment<Pg> + QueryId,
+{
+    let sql = diesel::debug_query::<Pg, _>(&query).to_string();
+    let text: String = ExplainPostgres(query).get_result(conn)?;
+    Ok(Plan { sql, text })
+}
+
+/// `column = id` for a list's key column (the scope of an index range the list reads in
+/// order), written for each backend so that its planner reads that range and nothing else.
+/// SQLite gets the equality. PostgreSQL gets `column >= id AND column <= id`: the same rows,
+/// but the planner does not take the column for a constant, so the list's `ORDER BY column,
+/// id` is only given by the (column, id) index, read from (id, after) and stopped after
+/// `limit + 1` rows. With a plain equality it would reduce the order to `id` and, for a
+/// tenant holding a large share of the table, walk the primary key in id order and filter
+/// every other tenant's rows out, as many as lie between two of this tenant's.
+#[derive(Clone, Debug)]
+pub struct KeyIs<C, ST, V> {
+    column: C,
+    value: V,
+    sql_type: std::marker::PhantomData<ST>,
+}
+
+impl<C> KeyIs<C, crate::db::types::DbUuid, Uuid> {
+    /// An id column.
+    pub fn new(column: C, id: Uuid) -> Self {
+        KeyIs { column, value: id, sql_type: std::marker::PhantomData }
+    }
+}
+
+impl<C: diesel::Expression, ST, V> diesel::Expression for KeyIs<C, ST, V> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<C: QueryId, ST: 'static, V> QueryId for KeyIs<C, ST, V> {
+    type QueryId = KeyIs<C::QueryId, ST, ()>;
+    const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
+}
+
+impl<C, ST, V> QueryFragment<Sqlite> for KeyIs<C, ST, V>
+where
+    C: QueryFragment<Sqlite>,
+    Sqlite: diesel::sql_types::HasSqlType<ST>,
+    V: diesel::serialize::ToSql<ST, Sqlite>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ");
+        out.push_bind_param::<ST, V>(&self.value)
+    }
+}
+
+impl<C, ST, V> QueryFragment<Pg> for KeyIs<C, ST, V>
+where
+    C: QueryFragment<Pg>,
+    Pg: diesel::sql_types::HasSqlType<ST>,
+    V: diesel::serialize::ToSql<ST, Pg>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" >= ");
+        out.push_bind_param::<ST, V>(&self.value)?;
+        out.push_sql(" AND ");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" <= ");
+        out.push_bind_param::<ST, V>(&self.value)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<C: diesel::expression::ValidGrouping<()>, ST, V> diesel::expression::ValidGrouping<()> for KeyIs<C, ST, V> {
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<QS, C: diesel::AppearsOnTable<QS>, ST, V> diesel::AppearsOnTable<QS> for KeyIs<C, ST, V> {}
+impl<QS, C: diesel::SelectableExpression<QS>, ST, V> diesel::SelectableExpression<QS> for KeyIs<C, ST, V> {}
 
 /// A node has `modify` (`device_provisioning = 'modify'`), written into the SQL as a
 /// literal: a prepared statement's generic plan on PostgreSQL can then prove that the

@@ -72,6 +72,37 @@ pub fn find_ref(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRef>> {
         .map(|r| r.map(to_ref))
 }
 
+/// [`find_ref_kind`] with the node's row locked as [`super::Lock::Share`] takes it, in the
+/// same statement on PostgreSQL (one round trip where a create would spend two); SQLite's
+/// write transaction already runs alone.
+pub fn find_ref_kind_for_share(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRef>> {
+    match conn {
+        DbConn::Postgresql(c) => n::nodes
+            .filter(n::id.eq(uid(id)))
+            .filter(n::kind.eq(kind))
+            .select(REF_COLUMNS)
+            .for_share()
+            .first::<RefRow>(c)
+            .optional()
+            .map(|r| r.map(to_ref)),
+        DbConn::Sqlite(_) => find_ref_kind(conn, id, kind),
+    }
+}
+
+/// [`find_ref`] with the row locked as [`find_ref_kind_for_share`] locks it.
+pub fn find_ref_for_share(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<NodeRef>> {
+    match conn {
+        DbConn::Postgresql(c) => n::nodes
+            .filter(n::id.eq(uid(id)))
+            .select(REF_COLUMNS)
+            .for_share()
+            .first::<RefRow>(c)
+            .optional()
+            .map(|r| r.map(to_ref)),
+        DbConn::Sqlite(_) => find_ref(conn, id),
+    }
+}
+
 /// A node's tree facts if it is of `kind`.
 pub fn find_ref_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult<Option<NodeRef>> {
     native!(conn, |c| n::nodes
@@ -83,6 +114,21 @@ pub fn find_ref_kind(conn: &mut DbConn, id: Uuid, kind: NodeKind) -> QueryResult
     .map(|r| r.map(to_ref))
 }
 
+/// The one builder of a page of nodes: the children of `parent` from `nodes_parent_id`
+/// (parent_id, id), or every node of `kind` from `nodes_kind_id` (kind, id).
+macro_rules! list_query {
+    ($kind:expr, $parent:expr, $after:expr, $limit:expr) => {{
+        let q = node_query!().filter(n::id.gt(uid($after.unwrap_or(Uuid::nil())))).limit($limit + 1).into_boxed();
+        match $parent {
+            Some(p) => q
+                .filter(super::KeyIs::new(n::parent_id, p))
+                .filter(n::kind.eq($kind))
+                .order((n::parent_id.asc(), n::id.asc())),
+            None => q.filter(n::kind.eq($kind)).order((n::kind.asc(), n::id.asc())),
+        }
+    }};
+}
+
 /// One page of the nodes of `kind` under `parent` (all service providers when `parent` is
 /// none), in id order: `limit + 1` rows, the last only telling whether a next page exists.
 pub fn list(
@@ -92,22 +138,18 @@ pub fn list(
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<NodeRecord>> {
-    let after = after.unwrap_or(Uuid::nil());
-    match parent {
-        Some(p) => native!(conn, |c| node_query!()
-            .filter(n::parent_id.eq(Some(p)))
-            .filter(n::kind.eq(kind))
-            .filter(n::id.gt(uid(after)))
-            .order(n::id.asc())
-            .limit(limit + 1)
-            .load(c)),
-        None => native!(conn, |c| node_query!()
-            .filter(n::kind.eq(kind))
-            .filter(n::id.gt(uid(after)))
-            .order(n::id.asc())
-            .limit(limit + 1)
-            .load(c)),
-    }
+    native!(conn, |c| list_query!(kind, parent, after, limit).load(c))
+}
+
+/// How the backend runs [`list`]'s query for the same arguments.
+pub fn explain_list(
+    conn: &mut DbConn,
+    kind: NodeKind,
+    parent: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<super::Plan> {
+    explain!(conn, list_query!(kind, parent, after, limit))
 }
 
 pub struct NewNode<'a> {

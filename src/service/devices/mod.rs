@@ -17,7 +17,7 @@ use crate::auth::Principal;
 use crate::authz;
 use crate::authz::Refusal;
 use crate::authz::devices::{Change, DeviceFacts, Placement, ProvisioningFields, SettingsFields};
-use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line};
+use crate::db::repo::devices::{DeviceRecord, DeviceWithFacts, Filters, Line, ListScope, Scope};
 use crate::db::repo::members::ListRef;
 use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, now, repo, write_tx};
@@ -51,7 +51,8 @@ fn check_texts(vendor: Option<&str>, model: Option<&str>, label: Option<&str>) -
 }
 
 /// An assignee must exist, be of the named kind and fit below the context (or D7 refuses
-/// first, for a User in its own context).
+/// first, for a User in its own context). Its row is locked for the rest of the write, so it
+/// is not deleted under the device.
 fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &NodeLink) -> Result<NodeRef, ApiError> {
     let invalid = || {
         ApiError::field(
@@ -60,7 +61,7 @@ fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &
             "assigned_to must be an organization or user below the device's context, or the context user itself",
         )
     };
-    let node = repo::nodes::find_ref(conn, link.id)?;
+    let node = repo::nodes::find_ref_for_share(conn, link.id)?;
     match node {
         Some(n) if n.kind == link.kind && assignment_fits(context, &n) => Ok(n),
         _ => {
@@ -175,18 +176,14 @@ pub fn add(
 ) -> Result<DeviceView, ApiError> {
     let actor = &caller.actor;
     write_tx(conn, |conn| {
-        repo::lock(conn, Locked::Nodes, context.0, Lock::Share)?;
-        let ctx = repo::nodes::find_ref_kind(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
+        let ctx = repo::nodes::find_ref_kind_for_share(conn, context.0, context.1)?.ok_or(ApiError::NotFound)?;
         authz::nodes::can_read(actor, &ctx).check()?;
         authz::devices::can_add_in(actor, &ctx).check()?;
         let body = body.parse()?;
         let mac = parse_mac("mac_address", &body.mac_address)?;
         check_texts(body.vendor.as_deref(), body.model.as_deref(), body.label.as_deref())?;
         let assignee = match &body.assigned_to {
-            Some(link) => {
-                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
-                Some(resolve_assignee(conn, actor, &ctx, link)?)
-            }
+            Some(link) => Some(resolve_assignee(conn, actor, &ctx, link)?),
             None => None,
         };
         let place = placement(conn, actor, &ctx, assignee.as_ref())?;
@@ -208,10 +205,10 @@ pub fn add(
         };
         apply_settings(&mut device, body.settings.map(SettingsInput::from));
         check_mwi(&[], device.mwi_account_id)?;
-        repo::devices::insert(conn, &device).map_err(mac_in_use)?;
+        repo::devices::insert(conn, &device, Scope::of(&ctx, assignee.as_ref())).map_err(mac_in_use)?;
         if let Some(user) = authz::devices::first_owner(assignee.as_ref()) {
             let login = repo::logins::id_of_node(conn, user)?;
-            repo::members::add(conn, ListRef::DeviceOwners(device.id), login)?;
+            repo::members::insert_first(conn, ListRef::DeviceOwners(device.id), login)?;
         }
         let under = Under::device(&ctx, assignee.as_ref());
         let view = DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![]);
@@ -252,7 +249,7 @@ pub fn list(
         model: q.model.clone(),
     };
     let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
-    let rows = repo::devices::list(conn, &ctx, include_assigned, &filters, page.after, page.limit)?;
+    let rows = repo::devices::list(conn, ListScope::of(&ctx, include_assigned), &filters, page.after, page.limit)?;
     let paged = Paged::from_rows(rows, page, |(d, _, _, _)| d.id.0);
     Ok(paged.map(|(d, ctx_kind, assignee_kind, lines)| DeviceView::new(d, ctx_kind, assignee_kind, lines)))
 }
@@ -311,10 +308,7 @@ pub fn update(
             {
                 l.assignee.clone()
             }
-            Some(Some(link)) => {
-                repo::lock(conn, Locked::Nodes, link.id, Lock::Share)?;
-                Some(resolve_assignee(conn, actor, &l.context, link)?)
-            }
+            Some(Some(link)) => Some(resolve_assignee(conn, actor, &l.context, link)?),
         };
         let lines = l.lines.clone();
         check_mwi(&lines, asked.mwi_account_id)?;
@@ -325,7 +319,7 @@ pub fn update(
         let after = DeviceView::new(asked.clone(), l.context.kind, assignee_kind, lines.clone());
         if change.provisioning || change.settings {
             asked.updated_at = now();
-            repo::devices::update(conn, &asked).map_err(mac_in_use)?;
+            repo::devices::update(conn, &asked, Scope::of(&l.context, assignee.as_ref())).map_err(mac_in_use)?;
             let before =
                 DeviceView::new(l.device.clone(), l.context.kind, l.assignee.as_ref().map(|a| a.kind), lines.clone());
             let under = Under::device(&l.context, assignee.as_ref());

@@ -1,0 +1,14 @@
+DROP INDEX account_members_login;
+CREATE INDEX account_members_login ON account_members (login_id);
+DROP INDEX device_owners_login;
+CREATE INDEX device_owners_login ON device_owners (login_id);
+DROP INDEX devices_org_model;
+DROP INDEX devices_sp_model;
+DROP INDEX devices_org_vendor;
+DROP INDEX devices_sp_vendor;
+DROP INDEX devices_user;
+DROP INDEX devices_org;
+DROP INDEX devices_sp;
+ALTER TABLE devices DROP COLUMN user_id;
+ALTER TABLE devices DROP COLUMN org_id;
+ALTER TABLE devices DROP COLUMN sp_id;
