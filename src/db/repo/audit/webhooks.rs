@@ -111,19 +111,21 @@ pub fn list(conn: &mut DbConn, node: Uuid, after: Option<Uuid>, limit: i64) -> Q
 }
 
 /// The enabled webhooks of the nodes an event lies under, with their nodes' facts: the
-/// only ones that can receive it (L3).
+/// only ones that can receive it (L3). One query for the (at most three) nodes.
 pub fn enabled_of(conn: &mut DbConn, node_ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String, NodeRef)>> {
-    let mut out = Vec::new();
-    for node in node_ids {
-        let rows: Vec<(Uuid, String, RefRow)> = native!(conn, |c| w::webhooks
+    let Some((first, rest)) = node_ids.split_first() else { return Ok(Vec::new()) };
+    let rows: Vec<(Uuid, String, bool, RefRow)> = native!(conn, |c| {
+        let mut q = w::webhooks
             .inner_join(nodes::table)
-            .filter(w::node_id.eq(uid(*node)))
-            .filter(w::enabled.eq(true))
-            .select((w::id, w::events, REF_COLUMNS))
-            .load(c))?;
-        out.extend(rows.into_iter().map(|(id, events, n)| (id, events, to_ref(n))));
-    }
-    Ok(out)
+            .select((w::id, w::events, w::enabled, REF_COLUMNS))
+            .filter(w::node_id.eq(uid(*first)))
+            .into_boxed();
+        for node in rest {
+            q = q.or_filter(w::node_id.eq(uid(*node)));
+        }
+        q.load(c)
+    })?;
+    Ok(rows.into_iter().filter(|r| r.2).map(|(id, events, _, n)| (id, events, to_ref(n))).collect())
 }
 
 /// A failed delivery: one more consecutive failure, and the webhook disabled at `limit`.
