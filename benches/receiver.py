@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A webhook receiver for benchmarks: answers every POST 204 at once and counts the
-distinct `webhook-id`s it got. Usage: receiver.py PORT COUNT_FILE"""
+"""A webhook receiver for benchmarks: answers every POST 204 at once, counts the distinct
+`webhook-id`s it got and tells the count on GET. Usage: receiver.py PORT"""
 import http.server
 import sys
 import threading
@@ -16,10 +16,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         with lock:
             seen.add(self.headers.get("webhook-id"))
-            with open(sys.argv[2], "w") as f:
-                f.write(str(len(seen)))
         self.send_response(204)
         self.end_headers()
+
+    def do_GET(self):
+        body = str(len(seen)).encode()
+        self.send_response(200)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass

@@ -33,7 +33,7 @@ else
   DB_URL="sqlite://$WORK/bench.db"
   BACKEND=sqlite
 fi
-python3 benches/receiver.py "$RPORT" "$WORK/received" &
+python3 benches/receiver.py "$RPORT" &
 RPID=$!
 SIPROV_LISTEN=127.0.0.1:$PORT SIPROV_DATABASE_URL=$DB_URL SIPROV_WEBHOOK_ALLOW_INSECURE=true \
   SIPROV_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1 RUST_LOG=warn "$BIN" >"$WORK/log" 2>&1 &
@@ -70,7 +70,7 @@ HOOK=$(call POST /v1/organizations/$ORG/webhooks "$ORG_T" \
 read -r R2 P2 N2 T2 <<<"$(run)"
 printf '%-34s %10s req/s  p99 %9s  non-2xx %s\n' "one webhook, receiver answering" "$R2" "$P2" "$N2"
 EVENTS=$((T2 - N2))
-received() { cat "$WORK/received" 2>/dev/null || echo 0; }
+received() { curl -sf "http://127.0.0.1:$RPORT/count" || echo 0; }
 echo "  events to deliver: $EVENTS; received when the run ended: $(received)"
 START=$(date +%s)
 while (( $(received) < EVENTS && $(date +%s) - START < 120 )); do sleep 0.5; done
