@@ -218,6 +218,69 @@ pub const MAC: Rule = Rule {
 
 /// Free text of at most `max` characters: no control characters but line breaks and tabs
 /// (NUL above all, which PostgreSQL cannot store). Blank text means "none".
+/// One DNS host name: dot-separated labels of letters, digits and inner hyphens, at most
+/// 63 characters each (RFC 1123). A dotted IPv4 literal has this shape too.
+const HOST_NAME_PATTERN: &str =
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
+
+fn is_host_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|l| {
+            let b = l.as_bytes();
+            (1..=63).contains(&b.len())
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                && b[0] != b'-'
+                && b[b.len() - 1] != b'-'
+        })
+}
+
+/// An IPv6 literal without brackets, zone or embedded IPv4 (what the pattern below states).
+fn is_ipv6_literal(s: &str) -> bool {
+    !s.contains('.') && s.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+/// The SIP domain of a service provider (§5 `sip.domain`): a host name.
+pub const SIP_DOMAIN: Rule = Rule {
+    description: "The SIP domain phones register in: a host name (RFC 1123 labels), at most 253 characters.",
+    min_chars: 1,
+    max_chars: 253,
+    pattern: Some(HOST_NAME_PATTERN),
+    shape: is_host_name,
+    invalid: (Code::InvalidHost, "must be a host name: dot-separated labels of letters, digits and inner hyphens"),
+    too_short: None,
+    too_long: None,
+};
+
+/// The registrar's host (§5 `sip.registrar.host`): a host name, an IPv4 or an IPv6 literal.
+pub const SIP_HOST: Rule = Rule {
+    description: "The registrar: a host name, an IPv4 literal, or an IPv6 literal without brackets.",
+    min_chars: 1,
+    max_chars: 253,
+    pattern: Some(concat!(
+        r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+        r"|([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}",
+        r"|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}",
+        r"|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}",
+        r"|[0-9a-fA-F]{1,4}:(:[0-9a-fA-F]{1,4}){1,6}|:((:[0-9a-fA-F]{1,4}){1,7}|:))$"
+    )),
+    shape: |s| is_host_name(s) || is_ipv6_literal(s),
+    invalid: (Code::InvalidHost, "must be a host name, an IPv4 literal or an IPv6 literal without brackets"),
+    too_short: None,
+    too_long: None,
+};
+
+/// An account's SIP user name (§5 `sip_username`).
+pub const SIP_USERNAME: Rule = Rule {
+    description: "1 to 64 characters of `A-Z a-z 0-9 . _ -`, unique within the service provider; defaults to the number's digits.",
+    min_chars: 1,
+    max_chars: 64,
+    pattern: Some(r"^[A-Za-z0-9._-]*$"),
+    shape: |s| s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+    invalid: (Code::InvalidSipUsername, "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"),
+    too_short: None,
+    too_long: None,
+};
+
 pub const fn text(max: usize, description: &'static str) -> Rule {
     Rule {
         description,
@@ -286,6 +349,9 @@ pub mod schemas {
         label, nullable_label => LABEL;
         display_name, nullable_display_name => DISPLAY_NAME;
         location, nullable_location => LOCATION;
+        sip_domain, nullable_sip_domain => SIP_DOMAIN;
+        sip_host, nullable_sip_host => SIP_HOST;
+        sip_username, nullable_sip_username => SIP_USERNAME;
     }
 }
 
@@ -293,7 +359,10 @@ pub mod schemas {
 mod tests {
     use super::*;
 
-    const RULES: [(&str, &Rule); 12] = [
+    const RULES: [(&str, &Rule); 15] = [
+        ("sip_domain", &SIP_DOMAIN),
+        ("sip_host", &SIP_HOST),
+        ("sip_username", &SIP_USERNAME),
         ("name", &NAME),
         ("username", &USERNAME),
         ("password", &PASSWORD),
@@ -362,6 +431,24 @@ mod tests {
             "x@y.z\n",
             "abcdefghijkl",
             "abcdefghijk",
+            "sbc.example.net",
+            "-sbc.example.net",
+            "sbc-.example.net",
+            "sbc..example.net",
+            "sbc.example.net.",
+            "192.0.2.10",
+            "2001:db8::1",
+            "::",
+            "::1",
+            "fe80::1%eth0",
+            "[2001:db8::1]",
+            "::ffff:192.0.2.1",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:9",
+            "12345::1",
+            ":::",
+            "a_b.c",
+            "4930100",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -1,0 +1,35 @@
+-- Phone provisioning (docs/domain.md §5, F1–F9). Same columns as the SQLite set.
+
+ALTER TABLE nodes ADD COLUMN sip_domain TEXT;
+ALTER TABLE nodes ADD COLUMN sip_registrar_host TEXT;
+ALTER TABLE nodes ADD COLUMN sip_registrar_port INTEGER CHECK (sip_registrar_port BETWEEN 1 AND 65535);
+ALTER TABLE nodes ADD COLUMN sip_registrar_transport TEXT CHECK (sip_registrar_transport IN ('udp', 'tcp', 'tls'));
+
+ALTER TABLE accounts ADD COLUMN sp_id TEXT;
+ALTER TABLE accounts ADD COLUMN sip_username TEXT;
+ALTER TABLE accounts ADD COLUMN sip_password TEXT;
+UPDATE accounts SET
+    sp_id = (SELECT nodes.sp_id FROM nodes WHERE nodes.id = accounts.user_id),
+    sip_username = replace(number, '+', ''),
+    -- 244 bits from pg_strong_random (gen_random_uuid, built in since PostgreSQL 13).
+    sip_password = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+ALTER TABLE accounts ALTER COLUMN sp_id SET NOT NULL;
+ALTER TABLE accounts ALTER COLUMN sip_username SET NOT NULL;
+ALTER TABLE accounts ALTER COLUMN sip_password SET NOT NULL;
+CREATE UNIQUE INDEX accounts_sp_sip_username ON accounts (sp_id, sip_username);
+
+CREATE TABLE device_logins (
+    device_id TEXT PRIMARY KEY NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    verifiers TEXT,
+    previous_verifiers TEXT,
+    previous_until BIGINT,
+    last_fetch_at TEXT,
+    last_fetch_address TEXT,
+    last_user_agent TEXT
+);
+
+CREATE TABLE provisioning_failures (
+    address TEXT PRIMARY KEY NOT NULL,
+    window_start BIGINT NOT NULL,
+    failures INTEGER NOT NULL
+);
