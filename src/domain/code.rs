@@ -90,8 +90,6 @@ codes! {
     InvalidHost = "invalid_host",
     InvalidPort = "invalid_port",
     InvalidSipUsername = "invalid_sip_username",
-    /// `sip` set on a node that is not a service provider.
-    SipServiceOnProviderOnly = "sip_service_on_provider_only",
     // 429
     /// Too many failed authentications from this address (F7).
     TooManyAttempts = "too_many_attempts",

@@ -117,7 +117,7 @@ fn placement<'a>(
 }
 
 fn view_of(l: DeviceWithFacts) -> DeviceView {
-    DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), l.lines)
+    DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), l.lines, l.login)
 }
 
 /// `settings.mwi.account_id` must name one of the device's lines.
@@ -211,7 +211,7 @@ pub fn add(
             let login = repo::logins::id_of_node(conn, user)?;
             repo::members::add(conn, ListRef::DeviceOwners(device.id), login)?;
         }
-        Ok(DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![]))
+        Ok(DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![], None))
     })
 }
 
@@ -248,8 +248,9 @@ pub fn list(
     };
     let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
     let rows = repo::devices::list(conn, &ctx, include_assigned, &filters, page.after, page.limit)?;
-    let paged = Paged::from_rows(rows, page, |(d, _, _, _)| d.id.0);
-    Ok(paged.map(|(d, ctx_kind, assignee_kind, lines)| DeviceView::new(d, ctx_kind, assignee_kind, lines)))
+    let paged = Paged::from_rows(rows, page, |(d, _, _, _, _)| d.id.0);
+    Ok(paged
+        .map(|(d, ctx_kind, assignee_kind, lines, login)| DeviceView::new(d, ctx_kind, assignee_kind, lines, login)))
 }
 
 /// One device (D2; device owners too, A6): one query for the device and its facts, one for
@@ -317,11 +318,21 @@ pub fn update(
         let place = placement(conn, actor, &l.context, assignee.as_ref())?;
         authz::devices::can_change(actor, &facts(&l), change, &place).check()?;
         let assignee_kind = assignee.as_ref().map(|a| a.kind);
+        let mut login = l.login;
         if change.provisioning || change.settings {
             asked.updated_at = now();
             repo::devices::update(conn, &asked).map_err(mac_in_use)?;
+            // F9: the phone's username is its MAC; a new MAC ends the login at once.
+            if !authz::provisioning::login_survives(asked.mac_address != l.device.mac_address) {
+                repo::provisioning::end_login(conn, id)?;
+                if let Some(login) = login.as_mut() {
+                    login.verifiers = None;
+                    login.previous_verifiers = None;
+                    login.previous_until = None;
+                }
+            }
         }
-        Ok(DeviceView::new(asked, l.context.kind, assignee_kind, lines))
+        Ok(DeviceView::new(asked, l.context.kind, assignee_kind, lines, login))
     })
 }
 
