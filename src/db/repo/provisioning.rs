@@ -95,6 +95,8 @@ pub fn end_login(conn: &mut DbConn, id: DeviceId) -> QueryResult<()> {
 #[derive(Clone, Debug)]
 pub struct Phone {
     pub id: DeviceId,
+    /// 12 lowercase hex digits: the username it authenticates with.
+    pub mac: String,
     pub vendor: Option<String>,
     pub login: Option<DeviceLogin>,
 }
@@ -102,14 +104,15 @@ pub struct Phone {
 type LoginRow = (Option<String>, Option<String>, Option<i64>, Option<Timestamp>, Option<String>, Option<String>);
 
 pub fn phone_by_mac(conn: &mut DbConn, mac: &str) -> QueryResult<Option<Phone>> {
-    let row: Option<(DeviceId, Option<String>, Option<LoginRow>)> = native!(conn, |c| d::table
+    let row: Option<(DeviceId, String, Option<String>, Option<LoginRow>)> = native!(conn, |c| d::table
         .left_join(lg::table)
         .filter(d::mac_address.eq(mac))
-        .select((d::id, d::vendor, LOGIN_COLUMNS.nullable()))
+        .select((d::id, d::mac_address, d::vendor, LOGIN_COLUMNS.nullable()))
         .first(c)
         .optional())?;
-    Ok(row.map(|(id, vendor, login)| Phone {
+    Ok(row.map(|(id, mac, vendor, login)| Phone {
         id,
+        mac,
         vendor,
         login: login.map(|(verifiers, previous_verifiers, previous_until, at, address, agent)| DeviceLogin {
             verifiers,

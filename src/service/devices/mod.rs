@@ -68,17 +68,17 @@ fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &
     }
 }
 
-fn facts<'a>(l: &'a DeviceWithFacts) -> DeviceFacts<'a> {
+pub(crate) fn facts<'a>(l: &'a DeviceWithFacts) -> DeviceFacts<'a> {
     DeviceFacts { context: &l.context, assigned_to: l.assignee.as_ref(), caller_is_owner: l.caller_is_owner }
 }
 
 /// A device and its facts, if it exists (else 404).
-fn load(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
+pub(crate) fn load(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
     repo::devices::find_with_facts(conn, id, caller.login_id)?.ok_or(ApiError::NotFound)
 }
 
 /// A device the caller may read (else 404 or D1), with its facts.
-pub(super) fn load_readable(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
+pub(crate) fn load_readable(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
     let l = load(conn, caller, id)?;
     authz::devices::can_read(&caller.actor, &facts(&l)).check()?;
     Ok(l)
@@ -97,7 +97,7 @@ pub(super) fn load_manageable(
 
 /// The device's placement as it stands, for D8 decisions that do not move it (D4's
 /// "must be assigned" clause does not apply to a device that is already there).
-fn standing(l: &DeviceWithFacts) -> Placement<'_> {
+pub(crate) fn standing(l: &DeviceWithFacts) -> Placement<'_> {
     Placement { context: &l.context, assignee: l.assignee.as_ref(), modify_below_context: false }
 }
 
