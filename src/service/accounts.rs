@@ -245,9 +245,11 @@ fn new_sip_password() -> Result<String, ApiError> {
     crate::provisioning::generate_secret().map_err(|e| ApiError::internal(format!("no randomness: {e}")))
 }
 
-/// 409 for a number or a SIP user name that is taken.
-fn taken(e: diesel::result::Error, account: &AccountRecord) -> ApiError {
-    if repo::accounts::is_sip_username_conflict(&e) {
+/// 409 for a number or a SIP user name that is taken. A new account can break both unique
+/// indexes at once (its default SIP user name is its number's digits); the number is
+/// named then, as it is the cause.
+fn taken(e: diesel::result::Error, account: &AccountRecord, named_username: bool) -> ApiError {
+    if named_username && repo::accounts::is_sip_username_conflict(&e) {
         ApiError::conflict(
             Code::SipUsernameTaken,
             format!("the SIP user name {} is taken in this service provider", account.sip_username),
@@ -286,6 +288,7 @@ pub fn create(
         }
     }
     let number = number.to_string();
+    let named_username = body.sip_username.is_some();
     let sip_username = body.sip_username.unwrap_or_else(|| number.trim_start_matches('+').to_owned());
     let mut account = repo::accounts::new_record(&user, number, sip_username, new_sip_password()?);
     account.display_name = clean(body.display_name);
@@ -298,7 +301,13 @@ pub fn create(
         write_tx(conn, |conn| {
             repo::lock(conn, Locked::Nodes, user_id, Lock::Share)?;
             let user = creatable_for(conn, caller, user_id)?;
-            repo::accounts::insert(conn, &account).map_err(|e| taken(e, &account))?;
+            if repo::accounts::number_taken(conn, &account.number)? {
+                return Err(ApiError::conflict(
+                    Code::NumberInUse,
+                    format!("the number {} is already in use", account.number),
+                ));
+            }
+            repo::accounts::insert(conn, &account).map_err(|e| taken(e, &account, named_username))?;
             let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
             repo::members::add(conn, ListRef::AccountOwners(account.id), login)?;
             let sip_password = account.sip_password.clone();

@@ -22,6 +22,8 @@ mod openapi_drift;
 mod phone;
 mod process;
 mod provisioning;
+mod provisioning_people;
+mod provisioning_phone;
 mod refusals;
 mod smoke;
 mod tree_scale;

@@ -14,7 +14,6 @@ use crate::helpers::*;
 /// How a phone authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Auth {
-    None,
     Basic,
     DigestMd5,
     DigestSha256,
@@ -126,7 +125,6 @@ impl TestApp {
         let path = format!("/provisioning/{file}");
         let mut headers: Vec<(&str, String)> = extra.to_vec();
         match auth {
-            Auth::None => {}
             Auth::Basic => headers.push(("Authorization", basic_authorization(username, password))),
             Auth::DigestMd5 | Auth::DigestSha256 => {
                 let algorithm = if auth == Auth::DigestMd5 { "MD5" } else { "SHA-256" };

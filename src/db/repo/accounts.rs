@@ -173,6 +173,12 @@ pub fn is_sip_username_conflict(e: &diesel::result::Error) -> bool {
     }
 }
 
+/// Whether a number is taken (checked before an insert, so that a number taken is named
+/// as such rather than as the SIP user name derived from it).
+pub fn number_taken(conn: &mut DbConn, number: &str) -> QueryResult<bool> {
+    native!(conn, |c| diesel::select(exists(a::accounts.filter(a::number.eq(number)))).get_result(c))
+}
+
 /// Whether the account is on any device line (then it cannot be deleted).
 pub fn on_a_line(conn: &mut DbConn, id: AccountId) -> QueryResult<bool> {
     native!(conn, |c| diesel::select(exists(dl::table.filter(dl::account_id.eq(id)))).get_result(c))
