@@ -48,6 +48,7 @@ fn expected_lines(app: &TestApp, p: &Provisioned) -> Vec<(String, String, String
                 (&l.sip_username, &l.sip_password),
                 "the create answer shows what is stored"
             );
+            assert_eq!(display, l.display_name);
             (user, password, display.unwrap_or_else(|| l.number.clone()))
         })
         .collect()
