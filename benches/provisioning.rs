@@ -51,7 +51,9 @@ impl Conn {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         match body {
-            Some(b) => req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len())),
+            Some(b) => {
+                req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len()))
+            }
             None => req.push_str("\r\n"),
         }
         self.writer.write_all(req.as_bytes()).expect("write");
@@ -100,18 +102,43 @@ fn md5(s: &str) -> String {
 fn seed(port: u16) -> (String, String, String) {
     let mut c = Conn::open(port);
     let admin = token(port);
-    let sp = c.json("POST", "/v1/service-providers", &admin, json!({"name": "b", "device_provisioning": "modify", "owner": {"username": "bsp", "password": PASSWORD}}));
+    let sp = c.json(
+        "POST",
+        "/v1/service-providers",
+        &admin,
+        json!({"name": "b", "device_provisioning": "modify", "owner": {"username": "bsp", "password": PASSWORD}}),
+    );
     let sp = sp["id"].as_str().expect("id").to_owned();
     c.json("PATCH", &format!("/v1/service-providers/{sp}"), &admin, json!({"sip": {"domain": "voice.example.net", "registrar": {"host": "sbc.example.net", "port": 5061, "transport": "tls"}}}));
-    let org = c.json("POST", &format!("/v1/service-providers/{sp}/organizations"), &admin, json!({"name": "o", "device_provisioning": "modify", "owner": {"username": "borg", "password": PASSWORD}}));
+    let org = c.json(
+        "POST",
+        &format!("/v1/service-providers/{sp}/organizations"),
+        &admin,
+        json!({"name": "o", "device_provisioning": "modify", "owner": {"username": "borg", "password": PASSWORD}}),
+    );
     let org = org["id"].as_str().expect("id").to_owned();
-    let user = c.json("POST", &format!("/v1/organizations/{org}/users"), &admin, json!({"name": "Alice", "username": "alice", "password": PASSWORD, "device_provisioning": "modify"}));
+    let user = c.json(
+        "POST",
+        &format!("/v1/organizations/{org}/users"),
+        &admin,
+        json!({"name": "Alice", "username": "alice", "password": PASSWORD, "device_provisioning": "modify"}),
+    );
     let user = user["id"].as_str().expect("id").to_owned();
     let mac = "0015651234ab";
-    let dev = c.json("POST", &format!("/v1/organizations/{org}/devices"), &admin, json!({"mac_address": mac, "vendor": "yealink", "assigned_to": {"type": "user", "id": user}}));
+    let dev = c.json(
+        "POST",
+        &format!("/v1/organizations/{org}/devices"),
+        &admin,
+        json!({"mac_address": mac, "vendor": "yealink", "assigned_to": {"type": "user", "id": user}}),
+    );
     let dev = dev["id"].as_str().expect("id").to_owned();
     for i in 0..4 {
-        let acc = c.json("POST", &format!("/v1/users/{user}/accounts"), &admin, json!({"number": format!("+4930555010{i}"), "display_name": format!("Alice {i}")}));
+        let acc = c.json(
+            "POST",
+            &format!("/v1/users/{user}/accounts"),
+            &admin,
+            json!({"number": format!("+4930555010{i}"), "display_name": format!("Alice {i}")}),
+        );
         c.json("POST", &format!("/v1/devices/{dev}/lines"), &admin, json!({"account_id": acc["id"]}));
     }
     let issued = c.json("POST", &format!("/v1/devices/{dev}/provisioning-password"), &admin, json!({}));
@@ -236,7 +263,10 @@ fn main() {
         assert!(a.body.len() > 1000);
     });
 
-    println!("siprov provisioning benchmark: {}, {secs}s per route, {conns} connections, 2 server workers", backend.name());
+    println!(
+        "siprov provisioning benchmark: {}, {secs}s per route, {conns} connections, 2 server workers",
+        backend.name()
+    );
     println!("GET /healthz (baseline)                        {healthz:>10.0} req/s");
     println!(
         "GET /provisioning/{{mac}}.cfg, Digest MD5, 4 lines {fetches:>10.0} req/s  ratio {:.3} (target >= 0.15)",
