@@ -171,11 +171,9 @@ async fn f2_f3_f6_matrix_of_callers_and_provisioning_actions() {
         .assert(201);
     let viewer = app.user(&p.org, "view").await;
     let stranger = app.sp("modify").await;
-    let view_org_owner = {
-        let o = app.org(&p.sp, "view").await;
-        o
-    };
-    let rows: Vec<(&str, String, [(u16, &str, &str); 3])> = vec![
+    let view_org_owner = app.org(&p.sp, "view").await;
+    type Expect = (u16, &'static str, &'static str);
+    let rows: Vec<(&str, String, [Expect; 3])> = vec![
         ("system admin", app.admin.clone(), [(200, "", ""), (200, "", ""), (200, "", "")]),
         ("sp owner", p.sp.token.clone(), [(200, "", ""), (200, "", ""), (200, "", "")]),
         ("org owner", p.org.token.clone(), [(200, "", ""), (200, "", ""), (200, "", "")]),
