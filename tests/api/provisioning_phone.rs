@@ -203,8 +203,8 @@ async fn f7_behind_a_trusted_proxy_the_forwarded_client_is_throttled_not_the_pro
     }
     assert_eq!(app.phone_request(Method::GET, &path, &from("203.0.113.66", &p.password)).await.status, 429);
     assert_eq!(app.phone_request(Method::GET, &path, &from("203.0.113.7", &p.password)).await.status, 200);
-    // Without the trusted proxy setting the header is ignored: here the peer is trusted, so
-    // a spoofed hop before the real one changes nothing.
+    // A hop the client wrote itself, left of the one the proxy appended, changes nothing:
+    // the rightmost address that is not a trusted proxy is the client.
     let spoofed = vec![
         ("Authorization", basic_authorization(&p.mac, &p.password)),
         ("X-Forwarded-For", "203.0.113.7, 203.0.113.66".to_owned()),
