@@ -16,6 +16,11 @@ UPDATE accounts SET
 ALTER TABLE accounts ALTER COLUMN sp_id SET NOT NULL;
 ALTER TABLE accounts ALTER COLUMN sip_username SET NOT NULL;
 ALTER TABLE accounts ALTER COLUMN sip_password SET NOT NULL;
+-- An extension and an E.164 number of one SP can have the same digits (12345678 and
+-- +12345678): the later account's user name gets a suffix from its id, so the index holds.
+UPDATE accounts SET sip_username = sip_username || '-' || substr(id, 1, 8)
+WHERE EXISTS (SELECT 1 FROM accounts b WHERE b.sp_id = accounts.sp_id
+              AND b.sip_username = accounts.sip_username AND b.id < accounts.id);
 CREATE UNIQUE INDEX accounts_sp_sip_username ON accounts (sp_id, sip_username);
 
 CREATE TABLE device_logins (
