@@ -90,8 +90,10 @@ pub fn end_login(conn: &mut DbConn, id: DeviceId) -> QueryResult<()> {
     Ok(())
 }
 
-/// What the phone side needs to authenticate the device with `mac`: its id, vendor and
-/// login. One query.
+/// What the phone side needs about the device with `mac`: its id, vendor and login to
+/// authenticate it (F4), and what its files are rendered from (F6). One query; on
+/// PostgreSQL it carries the lines too (one round trip), on SQLite they are read by
+/// [`render_lines`] once the phone is authenticated and asks for its own file.
 #[derive(Clone, Debug)]
 pub struct Phone {
     pub id: DeviceId,
@@ -99,18 +101,111 @@ pub struct Phone {
     pub mac: String,
     pub vendor: Option<String>,
     pub login: Option<DeviceLogin>,
+    pub missed_calls: bool,
+    pub mwi_enabled: bool,
+    pub mwi_account_id: Option<AccountId>,
+    pub sip: Option<SipService>,
+    /// PostgreSQL: the lines as [`RenderLinesJson`] aggregated them.
+    pub lines_json: Option<String>,
+}
+
+impl Phone {
+    /// The render data, given its lines.
+    pub fn render_data(&self, lines: Vec<RenderLine>) -> RenderData {
+        RenderData {
+            mac: self.mac.clone(),
+            vendor: self.vendor.clone(),
+            missed_calls: self.missed_calls,
+            mwi_enabled: self.mwi_enabled,
+            mwi_account_id: self.mwi_account_id,
+            sip: self.sip.clone(),
+            lines,
+        }
+    }
 }
 
 type LoginRow = (Option<String>, Option<String>, Option<i64>, Option<Timestamp>, Option<String>, Option<String>);
 
+/// A device's lines for rendering, as one value of its row on PostgreSQL (a JSON array of
+/// `[account_id, number, display_name, sip_username, sip_password]` in position order);
+/// NULL on SQLite, where a second statement costs no round trip.
+#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct RenderLinesJson;
+
+impl diesel::Expression for RenderLinesJson {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for RenderLinesJson {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("NULL");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for RenderLinesJson {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT COALESCE(json_agg(json_build_array(a.id, a.number, a.display_name, a.sip_username, \
+             a.sip_password) ORDER BY l.position), '[]')::text \
+             FROM device_lines l JOIN accounts a ON a.id = l.account_id WHERE l.device_id = devices.id)",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for RenderLinesJson {}
+impl<QS> diesel::SelectableExpression<QS> for RenderLinesJson {}
+
+/// The lines [`RenderLinesJson`] read.
+pub fn parse_render_lines(json: &str) -> QueryResult<Vec<RenderLine>> {
+    type Row = (AccountId, String, Option<String>, String, String);
+    let rows: Vec<Row> = serde_json::from_str(json)
+        .map_err(|e| diesel::result::Error::DeserializationError(format!("render lines: {e}").into()))?;
+    Ok(rows
+        .into_iter()
+        .map(|(account_id, number, display_name, sip_username, sip_password)| RenderLine {
+            account_id,
+            number,
+            display_name,
+            sip_username,
+            sip_password,
+        })
+        .collect())
+}
+
+type PhoneRow =
+    (DeviceId, String, Option<String>, Option<LoginRow>, bool, bool, Option<AccountId>, SipRow, Option<String>);
+
 pub fn phone_by_mac(conn: &mut DbConn, mac: &str) -> QueryResult<Option<Phone>> {
-    let row: Option<(DeviceId, String, Option<String>, Option<LoginRow>)> = native!(conn, |c| d::table
+    let sp = diesel::alias!(crate::db::schema::nodes as sp);
+    let row: Option<PhoneRow> = native!(conn, |c| d::table
         .left_join(lg::table)
+        .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
+        .inner_join(sp.on(sp.field(nodes::id).eq(nodes::sp_id)))
         .filter(d::mac_address.eq(mac))
-        .select((d::id, d::mac_address, d::vendor, LOGIN_COLUMNS.nullable()))
+        .select((
+            d::id,
+            d::mac_address,
+            d::vendor,
+            LOGIN_COLUMNS.nullable(),
+            d::missed_calls,
+            d::mwi_enabled,
+            d::mwi_account_id,
+            (
+                sp.field(nodes::sip_domain),
+                sp.field(nodes::sip_registrar_host),
+                sp.field(nodes::sip_registrar_port),
+                sp.field(nodes::sip_registrar_transport),
+            ),
+            RenderLinesJson,
+        ))
         .first(c)
         .optional())?;
-    Ok(row.map(|(id, mac, vendor, login)| Phone {
+    Ok(row.map(|(id, mac, vendor, login, missed_calls, mwi_enabled, mwi_account_id, sip, lines_json)| Phone {
         id,
         mac,
         vendor,
@@ -122,6 +217,11 @@ pub fn phone_by_mac(conn: &mut DbConn, mac: &str) -> QueryResult<Option<Phone>> 
             last_fetch_address: address,
             last_user_agent: agent,
         }),
+        missed_calls,
+        mwi_enabled,
+        mwi_account_id,
+        sip: sip_of(&sip),
+        lines_json,
     }))
 }
 
@@ -197,7 +297,13 @@ pub fn render_data(conn: &mut DbConn, id: DeviceId) -> QueryResult<Option<Render
         .first(c)
         .optional())?;
     let Some((mac, vendor, missed_calls, mwi_enabled, mwi_account_id, sip)) = row else { return Ok(None) };
-    let lines: Vec<RenderLine> = native!(conn, |c| dl::table
+    let lines = render_lines(conn, id)?;
+    Ok(Some(RenderData { mac, vendor, missed_calls, mwi_enabled, mwi_account_id, sip: sip_of(&sip), lines }))
+}
+
+/// A device's lines in position order, with their accounts' SIP credentials.
+pub fn render_lines(conn: &mut DbConn, id: DeviceId) -> QueryResult<Vec<RenderLine>> {
+    native!(conn, |c| dl::table
         .inner_join(accounts::table)
         .filter(dl::device_id.eq(id))
         .select((
@@ -208,8 +314,7 @@ pub fn render_data(conn: &mut DbConn, id: DeviceId) -> QueryResult<Option<Render
             accounts::sip_password,
         ))
         .order(dl::position)
-        .load(c))?;
-    Ok(Some(RenderData { mac, vendor, missed_calls, mwi_enabled, mwi_account_id, sip: sip_of(&sip), lines }))
+        .load(c))
 }
 
 /// F7: failures counted for an address, as `(window_start, failures)`.

@@ -124,8 +124,12 @@ fn serve(conn: &mut DbConn, phone: &Phone, base_url: &str, req: &PhoneRequest) -
             render::render_shared_file(*f).map_err(|e| ApiError::internal(format!("shared file: {e}")))?
         }
         (Fetch::Own, ProvisioningFile::Device(f)) => {
-            let Some(data) = repo::provisioning::render_data(conn, phone.id)? else { return Ok(PhoneAnswer::NotFound) };
             let Some(vendor) = vendor else { return Ok(PhoneAnswer::NotFound) };
+            let lines = match &phone.lines_json {
+                Some(json) => repo::provisioning::parse_render_lines(json)?,
+                None => repo::provisioning::render_lines(conn, phone.id)?,
+            };
+            let data = phone.render_data(lines);
             match super::render_file(&data, vendor, f.kind, base_url, Secrets::Include) {
                 Ok(r) => r,
                 Err(super::Unrenderable::NoSipService) => return Ok(PhoneAnswer::NotFound),
