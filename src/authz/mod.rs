@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod devices;
 pub mod nodes;
+pub mod provisioning;
 
 use std::fmt;
 
@@ -48,6 +49,15 @@ pub enum Rule {
     A6,
     A7,
     M1,
+    F1,
+    F2,
+    F3,
+    F4,
+    F5,
+    F6,
+    F7,
+    F8,
+    F9,
 }
 
 impl fmt::Display for Rule {
@@ -94,11 +104,13 @@ pub enum Refusal {
     TreeOnly,
     AccountInUse,
     AccountNotManaged,
+    SipPasswordNotAllowed,
+    ProvisioningLoginNotAllowed,
 }
 
 impl Refusal {
     /// Every refusal, for documentation (the OpenAPI enum of problem codes) and tests.
-    pub const ALL: [Refusal; 20] = [
+    pub const ALL: [Refusal; 22] = [
         Refusal::Hidden,
         Refusal::CreateNotAllowed,
         Refusal::CannotDeleteSelf,
@@ -119,6 +131,8 @@ impl Refusal {
         Refusal::TreeOnly,
         Refusal::AccountInUse,
         Refusal::AccountNotManaged,
+        Refusal::SipPasswordNotAllowed,
+        Refusal::ProvisioningLoginNotAllowed,
     ];
 
     pub fn rule(self) -> Rule {
@@ -140,6 +154,8 @@ impl Refusal {
             OwnersOnly => Rule::A3,
             TreeOnly | AccountInUse => Rule::A5,
             AccountNotManaged => Rule::A6,
+            SipPasswordNotAllowed => Rule::F2,
+            ProvisioningLoginNotAllowed => Rule::F3,
         }
     }
 
@@ -166,6 +182,9 @@ impl Refusal {
             TreeOnly => "tree_only",
             AccountInUse => "account_in_use",
             AccountNotManaged => "account_not_managed",
+            // The same refusals as A2's and D8's, named under the F rules that apply them.
+            SipPasswordNotAllowed => "not_account_manager",
+            ProvisioningLoginNotAllowed => "provisioning_not_allowed",
         }
     }
 
@@ -207,6 +226,12 @@ impl Refusal {
             TreeOnly => "accounts are created and deleted by the owners of the user's organization or service provider",
             AccountInUse => "the account is still on a device line; take it off the device first",
             AccountNotManaged => "only numbers the caller manages (owner, administrator or tree) can go on a line",
+            SipPasswordNotAllowed => {
+                "an account's SIP password is rotated by its owners, administrators and tree owners"
+            }
+            ProvisioningLoginNotAllowed => {
+                "a device's provisioning password is issued by those with provisioning rights in its context"
+            }
         }
     }
 
@@ -293,13 +318,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_refusal_code_is_unique_snake_case_and_explained() {
-        let mut codes: Vec<&str> = Refusal::ALL.iter().map(|r| r.code()).collect();
+    fn every_refusal_code_is_unique_per_rule_snake_case_and_explained() {
+        // A code may be given under several rules (F2 applies A2's refusal), never twice
+        // under one rule.
+        let mut codes: Vec<(&str, Rule)> = Refusal::ALL.iter().map(|r| (r.code(), r.rule())).collect();
         for r in Refusal::ALL {
             assert!(r.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{r:?}");
             assert!(!r.detail().is_empty(), "{r:?}");
         }
-        codes.sort_unstable();
+        codes.sort_unstable_by_key(|(c, r)| (*c, r.to_string()));
         codes.dedup();
         assert_eq!(codes.len(), Refusal::ALL.len());
     }

@@ -60,7 +60,7 @@ pub fn add_line(
         }
         let at = usize::try_from(position - 1).unwrap_or(0).min(lines.len());
         lines.insert(at, Line { account_id: body.account_id, number: account.account.number, position });
-        Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines))
+        Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines, l.login))
     })
 }
 
