@@ -10,6 +10,10 @@
 //! (one canonical MAC, unique: `domain::MacAddress` and a unique index, whose violation is
 //! [`Refusal::MacInUse`]), A1's unknown username (422, a lookup) and A4's starting owners
 //! (decided here by `first_owner` functions, written with the account or device).
+//!
+//! Phone provisioning (F1–F9) is in [`provisioning`]: who issues which secret and sees which
+//! configuration, and what an authenticated phone may fetch. How a phone's credentials are
+//! checked (F4) is the pure `crate::provisioning::digest`; what its verdict allows is here.
 
 pub mod accounts;
 pub mod devices;

@@ -95,6 +95,8 @@ pub fn fetch(conn: &mut DbConn, auth: &PhoneAuth, base_url: &str, req: &PhoneReq
             if credentials.is_some() {
                 write_tx(conn, |conn| {
                     repo::provisioning::record_failure(conn, &req.address, now, rules::FAILURE_WINDOW_SECS)?;
+                    // Windows that have ended decide nothing: the table holds only live ones.
+                    repo::provisioning::forget_failures_before(conn, now - rules::FAILURE_WINDOW_SECS)?;
                     Ok(())
                 })?;
             }
