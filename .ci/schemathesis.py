@@ -65,7 +65,8 @@ def seed(base, admin):
     that a phone and a number (or a login) drawn at random are often a line (or an owner),
     and empty nodes exist for deletes to succeed on."""
     known = {k: [] for k in ("sp", "org", "user", "account", "device", "username", "empty_sp", "empty_org",
-                             "empty_user", "spare_account", "spare_device", "webhook", "spare_webhook", "delivery")}
+                             "empty_user", "spare_account", "spare_device", "provisioning_file", "webhook",
+                             "spare_webhook", "delivery")}
     for n, tenant in enumerate(("other", "home")):
         sp = call(base, "POST", "/v1/service-providers", admin, {
             "name": f"{tenant} telecom", "device_provisioning": "modify",
@@ -77,6 +78,10 @@ def seed(base, admin):
             "name": f"{tenant} empty", "owner": {"username": f"{tenant}-empty-sp", "password": PASSWORD}})
         empty_org = call(base, "POST", f"/v1/service-providers/{sp['id']}/organizations", admin, {
             "name": f"{tenant} empty org", "owner": {"username": f"{tenant}-empty-org", "password": PASSWORD}})
+        # The SIP service its phones register with (domain.md §5), so configs render.
+        call(base, "PATCH", f"/v1/service-providers/{sp['id']}", admin, {"sip": {
+            "domain": f"{tenant}.voice.example.net",
+            "registrar": {"host": f"sbc.{tenant}.example.net", "port": 5061, "transport": "tls"}}})
         known["sp"].append(sp["id"])
         known["org"].append(org["id"])
         known["empty_sp"].append(empty_sp["id"])
@@ -110,6 +115,10 @@ def seed(base, admin):
                 devices.append(dev["id"])
                 for acc in accounts:
                     call(base, "POST", f"/v1/devices/{dev['id']}/lines", admin, {"account_id": acc})
+                # A provisioning login (F3), and the files the phone fetches (F4-F6).
+                call(base, "POST", f"/v1/devices/{dev['id']}/provisioning-password", admin)
+                mac = dev["mac_address"]
+                known["provisioning_file"] += [f"{mac}.cfg", f"{mac}.boot"]
         empty_user = call(base, "POST", f"/v1/organizations/{org['id']}/users", admin, {
             "name": f"{tenant} empty user", "username": f"{tenant}-empty-user", "password": PASSWORD})
         known["empty_user"].append(empty_user["id"])
@@ -150,6 +159,7 @@ def config_for(known, work, login, password):
         text += f"\n[dictionaries.{kind}]\nvalues = {json.dumps(values)}\n"
     text += '\n[parameters]\n"path.account_id" = { dictionary = "account", probability = 0.5 }\n'
     text += '"path.username" = { dictionary = "username", probability = 0.5 }\n'
+    text += '"path.file" = { dictionary = "provisioning_file", probability = 0.5 }\n'
     # Operations that need more than their path's kind of id get entries of their own, listed
     # before the entries by path (the first entry that matches an operation applies).
     specific = {

@@ -43,6 +43,7 @@ use crate::error::Problem;
         (name = "accounts", description = "Telephone numbers and their lists (A1–A7)"),
         (name = "audit", description = "Who changed what, when (L1, L2)"),
         (name = "webhooks", description = "Audit events sent to partners as they happen (L3, L4)"),
+        (name = "provisioning", description = "What phones fetch, authenticated as their MAC (F4–F8)"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]
@@ -58,6 +59,22 @@ impl Modify for Conventions {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        // Phones (F4): the username is the MAC, the password the device's provisioning password.
+        components.add_security_scheme(
+            "phone_digest",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Digest)
+                    .description(Some("RFC 7616, SHA-256 or MD5, qop=auth; username: the MAC"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "phone_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Basic).description(Some("username: the MAC")).build(),
+            ),
         );
     }
 }
@@ -102,7 +119,8 @@ fn default_description(status: &str) -> &'static str {
 fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let authenticated = path.starts_with("/v1/") && !path.starts_with("/v1/auth/");
-        let uses_database = path.starts_with("/v1/") || path == "/readyz";
+        let phone = path.starts_with("/provisioning/");
+        let uses_database = path.starts_with("/v1/") || path == "/readyz" || phone;
         let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
             for response in op.responses.responses.values_mut() {
@@ -128,7 +146,9 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
             let has_query = has_parameter(op, ParameterIn::Query, None);
             let has_id = has_parameter(op, ParameterIn::Path, None);
             let token_endpoint = op.operation_id.as_deref() == Some("token");
-            if !authenticated {
+            if phone {
+                // Phones: the handler names Digest and Basic.
+            } else if !authenticated {
                 // Open to anyone: an empty requirement says so explicitly.
                 op.security = Some(vec![SecurityRequirement::default()]);
             }

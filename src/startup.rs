@@ -21,8 +21,13 @@ use crate::db::{self, repo};
 use crate::domain::code::Code;
 use crate::error::BODY_LIMIT;
 use crate::http;
+use crate::provisioning::digest::{NonceKey, PhoneAuth};
 use crate::routes::fallback::{self, RouteTable};
-use crate::state::AppState;
+use crate::state::{AppState, Phones};
+
+/// The realm phones authenticate in (F4). It is part of every stored verifier, so it is
+/// fixed: changing it would end every provisioning login.
+pub const REALM: &str = "siprov";
 
 pub struct Application {
     port: u16,
@@ -49,8 +54,19 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let blocking_threads = (pool.max_size() as usize).div_ceil(settings.workers).max(1);
         let worker = (pool.clone(), settings.webhook_allow_insecure);
-        let state =
-            web::Data::new(AppState { pool, tokens, hasher, webhook_allow_insecure: settings.webhook_allow_insecure });
+        let phones = Phones {
+            auth: PhoneAuth::new(REALM, NonceKey::derive(&secret)).map_err(|e| e.to_string())?,
+            public_url: settings.public_url.clone(),
+            grace_secs: i64::try_from(settings.provisioning_grace.as_secs()).unwrap_or(i64::MAX),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        };
+        let state = web::Data::new(AppState {
+            pool,
+            tokens,
+            hasher,
+            phones,
+            webhook_allow_insecure: settings.webhook_allow_insecure,
+        });
         let doc = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         let cors_origins = settings.cors_origins.clone();

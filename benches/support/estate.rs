@@ -140,6 +140,7 @@ pub fn build(conn: &mut DbConn, size: Size, password_hash: &str, progress: bool)
     // A schema before migration 000003 (the benchmark's "before" run) has no sp_id, org_id
     // and user_id on devices: the same estate without them.
     let flat = conn.batch_execute("SELECT sp_id FROM devices WHERE 1 = 0").is_ok();
+    let sip = conn.batch_execute("SELECT sip_username FROM accounts WHERE 1 = 0").is_ok();
     let (sps, orgs_per_sp, users_per_org) = (size.sps, size.orgs_per_sp, size.users_per_org);
     let users_per_sp = orgs_per_sp * users_per_org;
     let n_nodes = sps * (1 + orgs_per_sp * (1 + users_per_org));
@@ -203,12 +204,24 @@ pub fn build(conn: &mut DbConn, size: Size, password_hash: &str, progress: bool)
         {
             let mut accounts = rows(
                 conn,
-                "accounts (id, user_id, number, display_name, location, vm_enabled, vm_pin_hash, vm_email, vm_attach_audio, created_at, updated_at)",
+                if sip {
+                    "accounts (id, user_id, number, display_name, location, vm_enabled, vm_pin_hash, vm_email, vm_attach_audio, created_at, updated_at, sp_id, sip_username, sip_password)"
+                } else {
+                    "accounts (id, user_id, number, display_name, location, vm_enabled, vm_pin_hash, vm_email, vm_attach_audio, created_at, updated_at)"
+                },
             );
             for &a in chunk {
-                let user = user_ids[a / size.accounts_per_user];
+                let u = a / size.accounts_per_user;
+                let user = user_ids[u];
+                // SIP credentials (migration 000004) where the schema has them: the number's
+                // digits as user name, unique within the SP as the number is.
+                let sip_columns = if sip {
+                    format!(",'{}','1{:010}','estate-sip-password-{a}'", sp_ids[u / users_per_sp], a)
+                } else {
+                    String::new()
+                };
                 accounts.push(format!(
-                    "('{}','{user}','+1{:010}','Line {a}',NULL,FALSE,NULL,NULL,FALSE,'{TS}','{TS}')",
+                    "('{}','{user}','+1{:010}','Line {a}',NULL,FALSE,NULL,NULL,FALSE,'{TS}','{TS}'{sip_columns})",
                     account_ids[a], a
                 ));
             }

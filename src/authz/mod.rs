@@ -10,11 +10,16 @@
 //! (one canonical MAC, unique: `domain::MacAddress` and a unique index, whose violation is
 //! [`Refusal::MacInUse`]), A1's unknown username (422, a lookup) and A4's starting owners
 //! (decided here by `first_owner` functions, written with the account or device).
+//!
+//! Phone provisioning (F1–F9) is in [`provisioning`]: who issues which secret and sees which
+//! configuration, and what an authenticated phone may fetch. How a phone's credentials are
+//! checked (F4) is the pure `crate::provisioning::digest`; what its verdict allows is here.
 
 pub mod accounts;
 pub mod audit;
 pub mod devices;
 pub mod nodes;
+pub mod provisioning;
 
 use std::fmt;
 
@@ -53,6 +58,15 @@ pub enum Rule {
     L2,
     L3,
     L4,
+    F1,
+    F2,
+    F3,
+    F4,
+    F5,
+    F6,
+    F7,
+    F8,
+    F9,
 }
 
 impl fmt::Display for Rule {
@@ -99,11 +113,13 @@ pub enum Refusal {
     TreeOnly,
     AccountInUse,
     AccountNotManaged,
+    SipPasswordNotAllowed,
+    ProvisioningLoginNotAllowed,
 }
 
 impl Refusal {
     /// Every refusal, for documentation (the OpenAPI enum of problem codes) and tests.
-    pub const ALL: [Refusal; 20] = [
+    pub const ALL: [Refusal; 22] = [
         Refusal::Hidden,
         Refusal::CreateNotAllowed,
         Refusal::CannotDeleteSelf,
@@ -124,6 +140,8 @@ impl Refusal {
         Refusal::TreeOnly,
         Refusal::AccountInUse,
         Refusal::AccountNotManaged,
+        Refusal::SipPasswordNotAllowed,
+        Refusal::ProvisioningLoginNotAllowed,
     ];
 
     pub fn rule(self) -> Rule {
@@ -145,6 +163,8 @@ impl Refusal {
             OwnersOnly => Rule::A3,
             TreeOnly | AccountInUse => Rule::A5,
             AccountNotManaged => Rule::A6,
+            SipPasswordNotAllowed => Rule::F2,
+            ProvisioningLoginNotAllowed => Rule::F3,
         }
     }
 
@@ -171,6 +191,9 @@ impl Refusal {
             TreeOnly => "tree_only",
             AccountInUse => "account_in_use",
             AccountNotManaged => "account_not_managed",
+            // The same refusals as A2's and D8's, named under the F rules that apply them.
+            SipPasswordNotAllowed => "not_account_manager",
+            ProvisioningLoginNotAllowed => "provisioning_not_allowed",
         }
     }
 
@@ -212,6 +235,12 @@ impl Refusal {
             TreeOnly => "accounts are created and deleted by the owners of the user's organization or service provider",
             AccountInUse => "the account is still on a device line; take it off the device first",
             AccountNotManaged => "only numbers the caller manages (owner, administrator or tree) can go on a line",
+            SipPasswordNotAllowed => {
+                "an account's SIP password is rotated by its owners, administrators and tree owners"
+            }
+            ProvisioningLoginNotAllowed => {
+                "a device's provisioning password is issued by those with provisioning rights in its context"
+            }
         }
     }
 
@@ -298,13 +327,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_refusal_code_is_unique_snake_case_and_explained() {
-        let mut codes: Vec<&str> = Refusal::ALL.iter().map(|r| r.code()).collect();
+    fn every_refusal_code_is_unique_per_rule_snake_case_and_explained() {
+        // A code may be given under several rules (F2 applies A2's refusal), never twice
+        // under one rule.
+        let mut codes: Vec<(&str, Rule)> = Refusal::ALL.iter().map(|r| (r.code(), r.rule())).collect();
         for r in Refusal::ALL {
             assert!(r.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{r:?}");
             assert!(!r.detail().is_empty(), "{r:?}");
         }
-        codes.sort_unstable();
+        codes.sort_unstable_by_key(|(c, r)| (*c, r.to_string()));
         codes.dedup();
         assert_eq!(codes.len(), Refusal::ALL.len());
     }

@@ -19,6 +19,9 @@ const DEFAULT_TOKEN_TTL: &str = "900";
 const DEFAULT_LOG_FORMAT: &str = "text";
 const DEFAULT_LOG_FILTER: &str = "info";
 const DEFAULT_SQLITE_BUSY_TIMEOUT: &str = "10000";
+const DEFAULT_PROVISIONING_GRACE: &str = "86400";
+/// A year: a grace longer than that is a password that never stops working.
+const MAX_PROVISIONING_GRACE_SECS: u64 = 31_536_000;
 /// A minute: past that, a write would better be answered 503 and retried by the client.
 const MAX_SQLITE_BUSY_TIMEOUT_MS: u64 = 60_000;
 /// Far above what 2..64 cores use; a typo like 10000 must not start ten thousand threads.
@@ -75,6 +78,14 @@ pub struct Settings {
     /// L4 relaxed: webhooks may use `http` and loopback or private addresses (tests, closed
     /// networks).
     pub webhook_allow_insecure: bool,
+    /// The base URL clients and phones use, without a trailing slash; the provisioning
+    /// `url` given with a device's password is built from it.
+    pub public_url: String,
+    /// How long a rotated provisioning password still works (F3).
+    pub provisioning_grace: Duration,
+    /// Peers whose `X-Forwarded-For` is believed (F7 throttles the client address behind
+    /// them); empty: the peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// siprov: a multi-tenant SIP provisioning API (service providers, organizations, users,
@@ -188,6 +199,27 @@ struct SettingsArgs {
     /// for tests and closed networks) [default: false]
     #[arg(long, env = "SIPROV_WEBHOOK_ALLOW_INSECURE", value_name = "BOOL", global = true)]
     webhook_allow_insecure: Option<String>,
+
+    /// The base URL clients and phones use (http or https, no query) [default: http:// and
+    /// the listen address]; phones are given <URL>/provisioning/
+    #[arg(long, env = "SIPROV_PUBLIC_URL", value_name = "URL", global = true)]
+    public_url: Option<String>,
+
+    /// Seconds a rotated provisioning password still works, until the phone first uses the
+    /// new one (0 to 31536000)
+    #[arg(
+        long,
+        env = "SIPROV_PROVISIONING_GRACE",
+        value_name = "SECONDS",
+        default_value = DEFAULT_PROVISIONING_GRACE,
+        global = true
+    )]
+    provisioning_grace: Option<String>,
+
+    /// Comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the
+    /// client [default: none, the peer is the client]
+    #[arg(long, env = "SIPROV_TRUSTED_PROXIES", value_name = "ADDRS", global = true)]
+    trusted_proxies: Option<String>,
 }
 
 impl Cli {
@@ -373,6 +405,37 @@ impl Settings {
             Some(g) => return Err(format!("{} must be true or false", g.shown())),
         };
 
+        let public_url = match given("public_url") {
+            Some(g) => public_url(&g.value).map_err(|why| format!("{} {why}", g.shown()))?,
+            None => format!("http://{listen}"),
+        };
+
+        let provisioning_grace = match given("provisioning_grace") {
+            Some(g) => g
+                .value
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= MAX_PROVISIONING_GRACE_SECS)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    format!("{} must be a number of seconds from 0 to {MAX_PROVISIONING_GRACE_SECS}", g.shown())
+                })?,
+            None => Duration::from_secs(
+                DEFAULT_PROVISIONING_GRACE.parse().map_err(|_| "bad default provisioning grace".to_owned())?,
+            ),
+        };
+
+        let trusted_proxies = match given("trusted_proxies") {
+            Some(g) => g
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| a.parse().map_err(|_| format!("{}: {a:?} is not an IP address", g.name)))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+
         Ok(Settings {
             listen,
             database,
@@ -387,12 +450,30 @@ impl Settings {
             cors_origins,
             sqlite_busy_timeout,
             webhook_allow_insecure,
+            public_url,
+            provisioning_grace,
+            trusted_proxies,
         })
     }
 }
 
 fn arg_of<'a>(cmd: &'a clap::Command, id: &str) -> Option<&'a clap::Arg> {
     cmd.get_arguments().find(|a| a.get_id() == id)
+}
+
+/// The public base URL: `http` or `https`, a host, an optional port and path, no query,
+/// fragment or user info, and only characters a phone's configuration file can carry.
+/// Returned without a trailing slash.
+fn public_url(text: &str) -> Result<String, &'static str> {
+    let url = text.trim_end_matches('/');
+    let uri: actix_web::http::Uri = url.parse().map_err(|_| "is not a URL like https://prov.example.com")?;
+    let plain = url.bytes().all(|b| (0x21..=0x7e).contains(&b) && !b"\"<>\\'`".contains(&b));
+    let ok = matches!(uri.scheme_str(), Some("http" | "https"))
+        && uri.authority().is_some_and(|a| !a.as_str().contains('@') && !a.host().is_empty())
+        && uri.query().is_none()
+        && !url.contains('#')
+        && plain;
+    if ok { Ok(url.to_owned()) } else { Err("is not a URL like https://prov.example.com (http or https, no query)") }
 }
 
 /// An origin as browsers send it: `http` or `https`, a host, an optional port, nothing else.

@@ -140,3 +140,33 @@ fn secrets_never_print_in_debug() {
     let debug = format!("{s:?}");
     assert!(!debug.contains("top") && !debug.contains("bottom") && !debug.contains("middle"), "{debug}");
 }
+
+#[test]
+fn provisioning_settings_default_to_the_listen_address_a_day_of_grace_and_no_proxies() {
+    let s = with(&[("SIPROV_LISTEN", "0.0.0.0:9000")]).unwrap();
+    assert_eq!(s.public_url, "http://0.0.0.0:9000");
+    assert_eq!(s.provisioning_grace, Duration::from_secs(86_400));
+    assert!(s.trusted_proxies.is_empty());
+    let s = with(&[
+        ("SIPROV_PUBLIC_URL", "https://prov.example.com/base/"),
+        ("SIPROV_PROVISIONING_GRACE", "60"),
+        ("SIPROV_TRUSTED_PROXIES", "10.0.0.1, ::1"),
+    ])
+    .unwrap();
+    assert_eq!(s.public_url, "https://prov.example.com/base");
+    assert_eq!(s.provisioning_grace, Duration::from_secs(60));
+    assert_eq!(s.trusted_proxies.len(), 2);
+}
+
+#[test]
+fn bad_provisioning_settings_are_refused_with_the_setting_named() {
+    for url in ["prov.example.com", "ftp://x", "https://u@x", "https://x/?a=1", "https://x/a\"b"] {
+        let e = with(&[("SIPROV_PUBLIC_URL", url)]).unwrap_err();
+        assert!(e.starts_with("SIPROV_PUBLIC_URL="), "{url}: {e}");
+    }
+    for grace in ["-1", "soon", "31536001"] {
+        let e = with(&[("SIPROV_PROVISIONING_GRACE", grace)]).unwrap_err();
+        assert!(e.starts_with("SIPROV_PROVISIONING_GRACE="), "{grace}: {e}");
+    }
+    assert!(with(&[("SIPROV_TRUSTED_PROXIES", "10.0.0.1,proxy")]).unwrap_err().starts_with("SIPROV_TRUSTED_PROXIES"));
+}

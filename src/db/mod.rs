@@ -448,6 +448,9 @@ pub fn now() -> crate::domain::Timestamp {
 }
 
 #[cfg(test)]
+mod migration_tests;
+
+#[cfg(test)]
 mod tests {
     use super::Backend;
 

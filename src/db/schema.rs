@@ -15,6 +15,10 @@ diesel::table! {
         device_provisioning -> Text,
         created_at -> DbTime,
         updated_at -> DbTime,
+        sip_domain -> Nullable<Text>,
+        sip_registrar_host -> Nullable<Text>,
+        sip_registrar_port -> Nullable<Integer>,
+        sip_registrar_transport -> Nullable<Text>,
     }
 }
 
@@ -57,6 +61,9 @@ diesel::table! {
         vm_attach_audio -> Bool,
         created_at -> DbTime,
         updated_at -> DbTime,
+        sp_id -> DbUuid,
+        sip_username -> Text,
+        sip_password -> Text,
     }
 }
 
@@ -117,12 +124,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    device_logins (device_id) {
+        device_id -> DbUuid,
+        verifiers -> Nullable<Text>,
+        previous_verifiers -> Nullable<Text>,
+        previous_until -> Nullable<BigInt>,
+        last_fetch_at -> Nullable<DbTime>,
+        last_fetch_address -> Nullable<Text>,
+        last_user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    provisioning_failures (address) {
+        address -> Text,
+        window_start -> BigInt,
+        failures -> Integer,
+    }
+}
+
 diesel::joinable!(account_members -> accounts (account_id));
 diesel::joinable!(account_members -> logins (login_id));
 diesel::joinable!(accounts -> nodes (user_id));
 diesel::joinable!(device_lines -> accounts (account_id));
 diesel::joinable!(device_lines -> devices (device_id));
 diesel::joinable!(device_owners -> devices (device_id));
+diesel::joinable!(device_logins -> devices (device_id));
 diesel::joinable!(device_owners -> logins (login_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -134,6 +167,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     device_lines,
     device_owners,
+    device_logins,
+    provisioning_failures,
 );
 
 diesel::table! {

@@ -46,6 +46,8 @@ codes! {
     InvalidToken = "invalid_token",
     /// Wrong username or password (OAuth 2.0).
     InvalidGrant = "invalid_grant",
+    /// A phone's credentials are missing or wrong, or its MAC unknown (F4: one answer for all).
+    InvalidCredentials = "invalid_credentials",
     // 404, 405
     NotFound = "not_found",
     MethodNotAllowed = "method_not_allowed",
@@ -53,6 +55,13 @@ codes! {
     UsernameTaken = "username_taken",
     NumberInUse = "number_in_use",
     LineConflict = "line_conflict",
+    /// The SIP user name is taken by another account of the service provider.
+    SipUsernameTaken = "sip_username_taken",
+    /// The device's service provider has no SIP service set (`sip`): nothing to register to.
+    SipServiceNotSet = "sip_service_not_set",
+    /// The device's record cannot be rendered for its phone (no template for its vendor,
+    /// more lines than the template configures).
+    ConfigNotRenderable = "config_not_renderable",
     /// A related resource changed or went away during the request; retrying is safe.
     ConcurrentChange = "concurrent_change",
     // 413, 415
@@ -90,6 +99,12 @@ codes! {
     InvalidUrl = "invalid_url",
     /// A webhook URL that is not https, or names a loopback, private or link-local address (L4).
     InsecureUrl = "insecure_url",
+    InvalidHost = "invalid_host",
+    InvalidPort = "invalid_port",
+    InvalidSipUsername = "invalid_sip_username",
+    // 429
+    /// Too many failed authentications from this address (F7).
+    TooManyAttempts = "too_many_attempts",
     // 500, 503
     InternalError = "internal_error",
     ServiceUnavailable = "service_unavailable",

@@ -6,6 +6,7 @@ pub mod code;
 pub mod ids;
 mod mac;
 mod number;
+pub mod sip;
 pub mod time;
 pub mod validate;
 

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use actix_web::HttpMessage;
 use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -22,8 +23,19 @@ pub async fn head_as_get<B: MessageBody + 'static>(
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     req.head_mut().method = Method::GET;
+    req.extensions_mut().insert(AskedAsHead);
     let res = next.call(req).await?;
     Ok(res.map_body(|_, body| EitherBody::right(Headless(body.size()))))
+}
+
+/// Marks a request that came as `HEAD` and is routed as `GET`: HTTP Digest signs the
+/// method the client sent (F4), so the phone side must know it.
+#[derive(Clone, Copy, Debug)]
+pub struct AskedAsHead;
+
+/// The method the client sent.
+pub fn method_as_sent(req: &actix_web::HttpRequest) -> Method {
+    if req.extensions().get::<AskedAsHead>().is_some() { Method::HEAD } else { req.method().clone() }
 }
 
 /// The body of a `HEAD` answer: the size of the `GET` body it stands for, and no bytes.

@@ -3,6 +3,7 @@
 //! caches from misreading an answer. Each is an App-level middleware wired in `startup`, so
 //! it also covers the 404/405 fallback, the token middleware's 401s and Swagger UI.
 
+pub mod client_address;
 pub mod cors;
 pub mod head;
 pub mod headers;

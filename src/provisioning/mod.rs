@@ -22,3 +22,24 @@
 pub mod digest;
 pub mod files;
 pub mod render;
+
+/// A generated secret (F1): 144 bits from the operating system's CSPRNG, as 24 characters
+/// of base64url, which every phone's configuration format and keypad can carry.
+pub fn generate_secret() -> Result<String, getrandom::Error> {
+    use base64::Engine;
+    let mut bytes = [0u8; 18];
+    getrandom::fill(&mut bytes)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn f1_generated_secrets_carry_144_bits_in_24_plain_characters_and_differ() {
+        let a = super::generate_secret().unwrap();
+        let b = super::generate_secret().unwrap();
+        assert_eq!(a.len(), 24);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_ne!(a, b);
+    }
+}

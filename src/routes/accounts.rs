@@ -8,7 +8,7 @@ use super::extract::{Body, Db, PageQuery};
 use super::{AccountPage, MemberPage, member_response};
 use crate::domain::AccountId;
 use crate::error::{ApiError, Problem};
-use crate::service::accounts::{self, AccountView, CreateAccount, PatchAccount};
+use crate::service::accounts::{self, AccountView, CreateAccount, NewAccountView, PatchAccount, SipCredentials};
 use crate::service::members::{self, ListRef, Member, MemberInput};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_account)
         .service(patch_account)
         .service(delete_account)
+        .service(rotate_sip_password)
         .service(list_account_owners)
         .service(add_account_owner)
         .service(remove_account_owner)
@@ -26,18 +27,31 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Create a telephone number for a user, through the tree only (A5). The user's login
-/// starts on its owners list (A4).
+/// starts on its owners list (A4). The generated SIP password is in this answer only (F1).
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path, description = "user id")), request_body = CreateAccount, responses(
-    (status = 201, body = AccountView),
+    (status = 201, body = NewAccountView),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A5 `tree_only`"),
-    (status = 409, body = Problem, content_type = "application/problem+json", description = "`number_in_use`"),
-    (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_number`, `invalid_pin`, `invalid_email`"),
+    (status = 409, body = Problem, content_type = "application/problem+json", description = "`number_in_use`, `sip_username_taken`"),
+    (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_number`, `invalid_pin`, `invalid_email`, `invalid_sip_username`"),
 ))]
 #[post("/users/{id}/accounts")]
 pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>) -> Result<HttpResponse, ApiError> {
     let user = *id;
     let view = db.run_hashing(move |s, p| accounts::create(s.conn()?, p, user, b.0)).await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// Rotate an account's SIP password (F2): by whoever may change its settings; the old one
+/// stops working at once. The new password is in this answer only (F1).
+#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses(
+    (status = 200, body = SipCredentials),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "F2 `not_account_manager`"),
+))]
+#[post("/accounts/{id}/sip-password")]
+pub async fn rotate_sip_password(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = AccountId(*id);
+    let creds = db.run(move |s, p| accounts::rotate_sip_password(s.conn()?, p, id)).await?;
+    Ok(HttpResponse::Ok().json(creds))
 }
 
 /// A user's accounts (the user itself and its ancestors, N2).

@@ -1,5 +1,6 @@
 //! SIP devices (D0–D9), their lines and owners list (A4, A6, A7).
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -10,6 +11,8 @@ use crate::domain::{AccountId, DeviceId, NodeKind};
 use crate::error::{ApiError, Problem};
 use crate::service::devices::{self, CreateDevice, DeviceQuery, DeviceView, LineInput, PatchDevice};
 use crate::service::members::{self, ListRef, Member, MemberInput};
+use crate::service::provisioning::{self, IssuedLogin};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(add_sp_device)
@@ -25,7 +28,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove_line)
         .service(list_owners)
         .service(add_owner)
-        .service(remove_owner);
+        .service(remove_owner)
+        .service(issue_provisioning_password)
+        .service(device_config);
 }
 
 async fn add(db: Db, context: (Uuid, NodeKind), b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
@@ -220,4 +225,44 @@ pub async fn remove_owner(db: Db, path: web::Path<(Uuid, String)>) -> Result<Htt
     let list = ListRef::DeviceOwners(DeviceId(id));
     db.run(move |s, p| members::remove(s.conn()?, p, list, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Issue or rotate the phone's provisioning password (F3): with the rights of D8. The
+/// answer shows it once (F1) with the phone's username (its MAC) and provisioning URL; the
+/// previous password works until the phone first uses the new one, or for the grace period.
+#[utoipa::path(tag = "devices", params(("id" = Uuid, Path)), responses(
+    (status = 200, body = IssuedLogin),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "F3 `provisioning_not_allowed`, D1, D5, D6"),
+))]
+#[post("/devices/{id}/provisioning-password")]
+pub async fn issue_provisioning_password(
+    db: Db,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = DeviceId(*id);
+    let url = state.phones.provisioning_url();
+    let grace = state.phones.grace_secs;
+    let now = chrono::Utc::now().timestamp();
+    let issued =
+        db.run(move |s, p| provisioning::issue_password(s.conn()?, p, id, &state.phones.auth, grace, url, now)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(issued))
+}
+
+/// The phone's configuration as it would get it (its vendor's settings file), every SIP
+/// password shown as `<redacted>` (F6): for those with D8's rights over the device.
+#[utoipa::path(tag = "devices", params(("id" = Uuid, Path)), responses(
+    (status = 200, description = "the rendered file, secrets redacted", content((String = "text/plain"), (String = "application/xml"))),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "D8 `provisioning_not_allowed`, D1"),
+    (status = 409, body = Problem, content_type = "application/problem+json", description = "`sip_service_not_set`, `config_not_renderable`"),
+))]
+#[get("/devices/{id}/config")]
+pub async fn device_config(db: Db, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = DeviceId(*id);
+    let base = state.phones.provisioning_url();
+    let r = db.read(move |s, p| provisioning::config(s.conn()?, p, id, &base)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, r.content_type))
+        .insert_header((header::ETAG, r.etag))
+        .body(r.body))
 }

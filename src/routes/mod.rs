@@ -11,6 +11,7 @@ pub mod health;
 pub mod me;
 pub mod middleware;
 pub mod nodes;
+pub mod provisioning;
 
 use actix_web::HttpResponse;
 use actix_web::middleware::from_fn;
@@ -26,6 +27,7 @@ use crate::service::members::Member;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(scope("/v1/auth").service(auth::token));
+    cfg.configure(provisioning::configure);
     cfg.service(
         scope("/v1")
             .wrap(from_fn(middleware::authenticate))

@@ -8,7 +8,7 @@ use super::NodePage;
 use super::extract::{Body, Db, PageQuery};
 use crate::domain::NodeKind;
 use crate::error::{ApiError, Problem};
-use crate::service::nodes::{self, CreateTenant, CreateUser, NodeView, PatchNode};
+use crate::service::nodes::{self, CreateTenant, CreateUser, NodeView, PatchNode, PatchProvider};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_service_provider)
@@ -92,14 +92,21 @@ pub async fn get_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpRes
     get_one(db, *id, SP).await
 }
 
-/// Rename a service provider or (system admins) set its level.
-#[utoipa::path(tag = "service providers", params(("id" = Uuid, Path)), request_body = PatchNode, responses(
+/// Rename a service provider, set its SIP service (N3) or (system admins) its level.
+#[utoipa::path(tag = "service providers", params(("id" = Uuid, Path)), request_body = PatchProvider, responses(
     (status = 200, body = NodeView),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`"),
+    (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_name`, `invalid_host`, `invalid_port`"),
 ))]
 #[patch("/service-providers/{id}")]
-pub async fn patch_service_provider(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    update(db, *id, SP, b).await
+pub async fn patch_service_provider(
+    db: Db,
+    id: web::Path<Uuid>,
+    b: Body<PatchProvider>,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    let node = db.run(move |s, p| nodes::update_provider(s.conn()?, p, id, b.0)).await?;
+    Ok(HttpResponse::Ok().json(node))
 }
 
 /// Delete an empty service provider (N4).

@@ -44,6 +44,8 @@ pub struct AccountView {
     /// The user location, used for emergency calls.
     pub location: Option<String>,
     pub voicemail: VoicemailView,
+    /// The SIP user name phones register with, unique within the service provider.
+    pub sip_username: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -64,10 +66,27 @@ impl From<AccountRecord> for AccountView {
                 email: a.vm_email,
                 attach_audio: a.vm_attach_audio,
             },
+            sip_username: a.sip_username,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
     }
+}
+
+/// A new account, with its generated SIP password: shown in this answer only (F1).
+#[derive(Serialize, ToSchema)]
+pub struct NewAccountView {
+    #[serde(flatten)]
+    pub account: AccountView,
+    /// Generated (F1); shown once, here. Rotate it with `POST /v1/accounts/{id}/sip-password`.
+    pub sip_password: String,
+}
+
+/// An account's SIP credentials after a rotation (F2): the password is shown once, here.
+#[derive(Serialize, ToSchema)]
+pub struct SipCredentials {
+    pub sip_username: String,
+    pub sip_password: String,
 }
 
 /// Voicemail settings; every field optional, `null` clears `pin` and `email`.
@@ -100,6 +119,9 @@ pub struct CreateAccount {
     #[schema(schema_with = crate::domain::validate::schemas::nullable_location)]
     pub location: Option<String>,
     pub voicemail: Option<VoicemailInput>,
+    /// Defaults to the number's digits without `+`.
+    #[schema(schema_with = crate::domain::validate::schemas::nullable_sip_username)]
+    pub sip_username: Option<String>,
 }
 
 /// Body of an account `PATCH`; `null` clears `display_name` and `location`.
@@ -220,15 +242,37 @@ fn creatable_for(conn: &mut DbConn, caller: &Principal, user_id: Uuid) -> Result
     Ok(user)
 }
 
+/// A new secret from the OS's CSPRNG (F1).
+fn new_sip_password() -> Result<String, ApiError> {
+    crate::provisioning::generate_secret().map_err(|e| ApiError::internal(format!("no randomness: {e}")))
+}
+
+/// 409 for a number or a SIP user name that is taken. A new account can break both unique
+/// indexes at once (its default SIP user name is its number's digits); the number is
+/// named then, as it is the cause.
+fn taken(e: diesel::result::Error, account: &AccountRecord, named_username: bool) -> ApiError {
+    if named_username && repo::accounts::is_sip_username_conflict(&e) {
+        ApiError::conflict(
+            Code::SipUsernameTaken,
+            format!("the SIP user name {} is taken in this service provider", account.sip_username),
+        )
+    } else {
+        unique_or(e, || {
+            ApiError::conflict(Code::NumberInUse, format!("the number {} is already in use", account.number))
+        })
+    }
+}
+
 /// Creates a telephone number for a user, through the tree only (A5). The user's login
-/// starts on its owners list (A4).
+/// starts on its owners list (A4). Its SIP password is generated and shown in this answer
+/// only (F1); its SIP user name defaults to the number's digits.
 pub fn create(
     conn: &mut DbConn,
     caller: &Principal,
     user_id: Uuid,
     body: Input<CreateAccount>,
-) -> Result<Step<AccountView>, ApiError> {
-    creatable_for(conn, caller, user_id)?;
+) -> Result<Step<NewAccountView>, ApiError> {
+    let user = creatable_for(conn, caller, user_id)?;
     let body = body.parse()?;
     let number = PhoneNumber::parse(&body.number).ok_or_else(|| {
         ApiError::field(
@@ -238,7 +282,17 @@ pub fn create(
         )
     })?;
     validate_settings(body.display_name.as_deref(), body.location.as_deref(), body.voicemail.as_ref())?;
-    let mut account = repo::accounts::new_record(user_id, number.to_string());
+    if let Some(u) = &body.sip_username {
+        let mut errors = Errors::default();
+        errors.check("sip_username", &validate::SIP_USERNAME, u);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors.into_vec()));
+        }
+    }
+    let number = number.to_string();
+    let named_username = body.sip_username.is_some();
+    let sip_username = body.sip_username.unwrap_or_else(|| number.trim_start_matches('+').to_owned());
+    let mut account = repo::accounts::new_record(&user, number, sip_username, new_sip_password()?);
     account.display_name = clean(body.display_name);
     account.location = clean(body.location);
     let (voicemail, pin) = VoicemailChange::of(body.voicemail);
@@ -249,22 +303,41 @@ pub fn create(
         write_tx(conn, |conn| {
             repo::lock(conn, Locked::Nodes, user_id, Lock::Share)?;
             let user = creatable_for(conn, caller, user_id)?;
-            repo::accounts::insert(conn, &account).map_err(|e| {
-                unique_or(e, || {
-                    ApiError::conflict(Code::NumberInUse, format!("the number {} is already in use", account.number))
-                })
-            })?;
+            if repo::accounts::number_taken(conn, &account.number)? {
+                return Err(ApiError::conflict(
+                    Code::NumberInUse,
+                    format!("the number {} is already in use", account.number),
+                ));
+            }
+            repo::accounts::insert(conn, &account).map_err(|e| taken(e, &account, named_username))?;
             let login = repo::logins::id_of_node(conn, authz::accounts::first_owner(&user))?;
             repo::members::insert_first(conn, ListRef::AccountOwners(account.id), login)?;
             let pin_set = account.vm_pin_hash.is_some();
+            let sip_password = account.sip_password.clone();
             let view = AccountView::from(account);
-            let mut changes = Changes::created(&view);
+            let mut changes = Changes::created(&view).secret("sip_password", false);
             if pin_set {
                 changes = changes.secret("voicemail.pin", false);
             }
             audit::record(conn, caller, account_event(view.id, Verb::Created, &user, changes))?;
-            Ok(view)
+            Ok(NewAccountView { account: view, sip_password })
         })
+    })
+}
+
+/// Rotates an account's SIP password (F2): whoever may change the account's settings; the
+/// old password stops working at once (the next rendering of every phone carries the new
+/// one). The new password is shown in this answer only (F1).
+pub fn rotate_sip_password(conn: &mut DbConn, caller: &Principal, id: AccountId) -> Result<SipCredentials, ApiError> {
+    write_tx(conn, |conn| {
+        repo::lock(conn, Locked::Accounts, id.0, Lock::Update)?;
+        let a = load(conn, caller, id)?;
+        authz::provisioning::can_rotate_sip_password(&caller.actor, &facts(&a)).check()?;
+        let sip_password = new_sip_password()?;
+        repo::accounts::set_sip_password(conn, id, &sip_password, now())?;
+        let changes = Changes::default().secret("sip_password", true);
+        audit::record(conn, caller, account_event(id, Verb::SipPasswordRotated, &a.user, changes))?;
+        Ok(SipCredentials { sip_username: a.account.sip_username, sip_password })
     })
 }
 

@@ -17,6 +17,7 @@ pub mod me;
 pub mod members;
 pub mod nodes;
 mod objects_only;
+pub mod provisioning;
 
 use uuid::Uuid;
 

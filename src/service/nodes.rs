@@ -13,6 +13,7 @@ use crate::db::repo::{Lock, Locked};
 use crate::db::{DbConn, repo, write_tx};
 use crate::domain::audit::Verb;
 use crate::domain::code::Code;
+use crate::domain::sip::SipService;
 use crate::domain::validate::{self, Errors};
 use crate::domain::{Level, NodeKind, NodeRef, Timestamp};
 use crate::error::ApiError;
@@ -48,6 +49,11 @@ pub struct NodeView {
     /// The user's login name (users).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// Service providers: the SIP service its phones register with (domain.md §5), null
+    /// until set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SipService>)]
+    pub sip: Option<Option<SipService>>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -70,6 +76,7 @@ impl From<NodeRecord> for NodeView {
             organization_id: if r.kind == NodeKind::User { r.org_id } else { None },
             owner,
             username,
+            sip: (r.kind == NodeKind::ServiceProvider).then(|| repo::nodes::sip_of(&r.sip)),
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -124,6 +131,29 @@ pub struct PatchNode {
     #[serde(default, deserialize_with = "crate::service::input::non_null")]
     #[schema(nullable = false)]
     pub device_provisioning: Option<Level>,
+}
+
+/// Body of a service provider `PATCH`: a node's fields and its SIP service (`null` clears
+/// it; changed like its name, N3).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchProvider {
+    #[serde(default, deserialize_with = "crate::service::input::non_null")]
+    #[schema(schema_with = crate::domain::validate::schemas::name)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::service::input::non_null")]
+    #[schema(nullable = false)]
+    pub device_provisioning: Option<Level>,
+    #[serde(default, deserialize_with = "crate::service::input::double_option")]
+    #[schema(value_type = Option<SipService>)]
+    pub sip: Option<Option<SipService>>,
+}
+
+/// What a node `PATCH` asks for, whichever body it came in.
+struct NodeChange {
+    name: Option<String>,
+    level: Option<Level>,
+    sip: Option<Option<SipService>>,
 }
 
 /// What creating a node asks for, whichever body it came in.
@@ -240,6 +270,7 @@ fn write_node(
             username: input.username.clone(),
             created_at: ts,
             updated_at: ts,
+            sip: (None, None, None, None),
         };
         let changes = Changes::created(&NodeView::from(record.clone())).secret("password", false);
         audit::record(conn, caller, Event::node(&record.node_ref(), Verb::Created, changes))?;
@@ -286,10 +317,7 @@ pub fn list(
     Ok(Paged::from_rows(rows, page, |r| r.id).map(NodeView::from))
 }
 
-/// N3 (name) and P1/P2 (level): the node must be readable first, then the level rules
-/// for the level the body names, then the values. What the body writes with the value the node already has is no change
-/// (N6): it needs no right, and a PATCH that changes nothing writes nothing (`updated_at`
-/// stays).
+/// N3 (name) and P1/P2 (level) of an organization or a user.
 pub fn update(
     conn: &mut DbConn,
     caller: &Principal,
@@ -297,21 +325,55 @@ pub fn update(
     kind: NodeKind,
     body: Input<PatchNode>,
 ) -> Result<NodeView, ApiError> {
+    change(conn, caller, id, kind, move || {
+        let b = body.parse()?;
+        Ok(NodeChange { name: b.name, level: b.device_provisioning, sip: None })
+    })
+}
+
+/// N3 (name, SIP service) and P1/P2 (level) of a service provider.
+pub fn update_provider(
+    conn: &mut DbConn,
+    caller: &Principal,
+    id: Uuid,
+    body: Input<PatchProvider>,
+) -> Result<NodeView, ApiError> {
+    change(conn, caller, id, NodeKind::ServiceProvider, move || {
+        let b = body.parse()?;
+        Ok(NodeChange { name: b.name, level: b.device_provisioning, sip: b.sip })
+    })
+}
+
+/// The node must be readable first, then the level rules for the level the body names,
+/// then the values. What the body writes with the value the node already has is no change
+/// (N6): it needs no right, and a PATCH that changes nothing writes nothing (`updated_at`
+/// stays).
+fn change(
+    conn: &mut DbConn,
+    caller: &Principal,
+    id: Uuid,
+    kind: NodeKind,
+    parse: impl FnOnce() -> Result<NodeChange, ApiError>,
+) -> Result<NodeView, ApiError> {
     write_tx(conn, |conn| {
         let mut node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
         authz::nodes::can_update(&caller.actor, &node.node_ref(), None).check()?;
-        let body = body.parse()?;
-        authz::nodes::can_update(&caller.actor, &node.node_ref(), body.device_provisioning).check()?;
+        let body = parse()?;
+        authz::nodes::can_update(&caller.actor, &node.node_ref(), body.level).check()?;
         let mut errors = Errors::default();
         if let Some(name) = &body.name {
             errors.check("name", &validate::NAME, name);
+        }
+        if let Some(Some(sip)) = &body.sip {
+            sip.check("sip", &mut errors);
         }
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors.into_vec()));
         }
         let name = authz::change(&node.name.as_str(), body.name.as_deref().map(str::trim)).map(str::to_owned);
-        let level = authz::change(&node.level, body.device_provisioning);
-        if name.is_none() && level.is_none() {
+        let level = authz::change(&node.level, body.level);
+        let sip = authz::change(&repo::nodes::sip_of(&node.sip), body.sip);
+        if name.is_none() && level.is_none() && sip.is_none() {
             return Ok(NodeView::from(node));
         }
         let before = NodeView::from(node.clone());
@@ -321,6 +383,18 @@ pub fn update(
         }
         if let Some(level) = level {
             node.level = level;
+        }
+        if let Some(sip) = sip {
+            repo::nodes::set_sip(conn, id, sip.as_ref())?;
+            node.sip = match sip {
+                Some(s) => (
+                    Some(s.domain),
+                    Some(s.registrar.host),
+                    i32::try_from(s.registrar.port).ok(),
+                    Some(s.registrar.transport.as_str().to_owned()),
+                ),
+                None => (None, None, None, None),
+            };
         }
         let after = NodeView::from(node.clone());
         let verb = if level.is_some() { Verb::LevelChanged } else { Verb::Updated };

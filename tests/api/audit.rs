@@ -113,6 +113,10 @@ async fn every_kind_of_change_writes_exactly_one_event_with_its_changes_actor_an
     app.patch(a, &format!("/v1/service-providers/{sp_id}"), json!({"device_provisioning": "modify"})).await.assert(200);
     let e = trail.one("service_provider.level_changed").await;
     assert_eq!(e["changes"], json!({"device_provisioning": {"from": "none", "to": "modify"}}));
+    let sip = json!({"domain": "voice.example.com", "registrar": {"host": "sbc.example.com", "port": 5060, "transport": "udp"}});
+    app.patch(a, &format!("/v1/service-providers/{sp_id}"), json!({"sip": sip})).await.assert(200);
+    let e = trail.one("service_provider.updated").await;
+    assert_eq!(e["changes"]["sip.domain"], json!({"from": null, "to": "voice.example.com"}), "{e:#}");
 
     let sp_node = Node { id: sp_id.clone(), username: owner.clone(), token: app.login(&owner, PASSWORD).await };
     let org = app.org(&sp_node, "modify").await;
@@ -137,6 +141,13 @@ async fn every_kind_of_change_writes_exactly_one_event_with_its_changes_actor_an
     assert_eq!(e["changes"]["number"], json!({"from": null, "to": "+4930123456"}));
     assert_eq!(e["changes"]["voicemail.pin"], json!({"from": null, "to": "<redacted>"}));
     assert!(!e.to_string().contains("1234\""), "a PIN in an event: {e}");
+    assert_eq!(e["changes"]["sip_password"], json!({"from": null, "to": "<redacted>"}));
+    assert!(!e.to_string().contains(res.body["sip_password"].as_str().unwrap()), "a SIP password in an event");
+    let rotated = app.post(&org.token, &format!("/v1/accounts/{account}/sip-password"), json!({})).await;
+    rotated.assert(200);
+    let e = trail.one("account.sip_password_rotated").await;
+    assert_eq!(e["changes"], json!({"sip_password": {"from": "<redacted>", "to": "<redacted>"}}));
+    assert!(!e.to_string().contains(rotated.body["sip_password"].as_str().unwrap()));
     let path = format!("/v1/accounts/{account}");
     app.patch(&user.token, &path, json!({"display_name": "Desk", "voicemail": {"pin": "98765"}})).await.assert(200);
     let e = trail.one("account.updated").await;
@@ -167,6 +178,11 @@ async fn every_kind_of_change_writes_exactly_one_event_with_its_changes_actor_an
         e["changes"],
         json!({"label": {"from": null, "to": "Reception"}, "settings.missed_calls": {"from": true, "to": false}})
     );
+    let issued = app.post(&org.token, &format!("{dpath}/provisioning-password"), json!({})).await;
+    assert!(issued.status < 300, "{}", issued.body);
+    let e = trail.one("device.provisioning_password_rotated").await;
+    assert_eq!(e["changes"], json!({"provisioning.password": {"from": null, "to": "<redacted>"}}));
+    assert!(!e.to_string().contains(issued.body["password"].as_str().unwrap()));
     app.post(&org.token, &format!("{dpath}/lines"), json!({"account_id": account})).await.assert(201);
     let e = trail.one("device.line_added").await;
     assert_eq!(e["changes"]["lines"]["to"][0]["account_id"], account.as_str());

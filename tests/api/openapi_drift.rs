@@ -35,11 +35,19 @@ async fn every_operation_that_documents_the_bearer_scheme_refuses_a_missing_toke
         for (method, op) in item.as_object().unwrap() {
             let documents_bearer =
                 op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            let documents_phone =
+                op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("phone_digest").is_some()));
             let method: awc::http::Method = method.to_uppercase().parse().unwrap();
             let body = op.get("requestBody").map(|_| serde_json::json!({}));
             for token in [None, Some("not-a-token")] {
                 let res = app.call(method.clone(), &concrete, token, body.clone()).await;
-                if documents_bearer {
+                if documents_phone {
+                    // Phones (F4): Digest is offered first; a Bearer token is no credential.
+                    assert_eq!(res.status, 401, "{method} {path} with {token:?}: {}", res.body);
+                    let challenge = res.headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    assert!(challenge.starts_with("Digest"), "{method} {path}: {challenge:?}");
+                    assert!(op["responses"].get("401").is_some(), "{method} {path} does not document its 401");
+                } else if documents_bearer {
                     assert_eq!(res.status, 401, "{method} {path} with {token:?}: {}", res.body);
                     let challenge = res.headers.get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or("");
                     assert!(challenge.starts_with("Bearer"), "{method} {path}: {challenge:?}");

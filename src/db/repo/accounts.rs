@@ -25,6 +25,12 @@ pub struct AccountRecord {
     pub vm_attach_audio: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The service provider the account lies under (its SIP user name is unique there).
+    pub sp_id: Uuid,
+    pub sip_username: String,
+    /// Kept as the phone needs it: it is written into the phone's configuration (F6), so it
+    /// cannot be a one-way hash. Never returned by a read (F1).
+    pub sip_password: String,
 }
 
 type Columns = (
@@ -39,6 +45,9 @@ type Columns = (
     a::vm_attach_audio,
     a::created_at,
     a::updated_at,
+    a::sp_id,
+    a::sip_username,
+    a::sip_password,
 );
 
 const COLUMNS: Columns = (
@@ -53,6 +62,9 @@ const COLUMNS: Columns = (
     a::vm_attach_audio,
     a::created_at,
     a::updated_at,
+    a::sp_id,
+    a::sip_username,
+    a::sip_password,
 );
 
 /// An account with what the rules need to decide about it: its User's place in the tree
@@ -126,6 +138,8 @@ macro_rules! values {
             a::vm_email.eq(&$acc.vm_email),
             a::vm_attach_audio.eq($acc.vm_attach_audio),
             a::updated_at.eq($acc.updated_at),
+            a::sip_username.eq(&$acc.sip_username),
+            a::sip_password.eq(&$acc.sip_password),
         )
     };
 }
@@ -133,7 +147,13 @@ macro_rules! values {
 /// Inserts an account; a taken number is a unique violation (the caller answers 409).
 pub fn insert(conn: &mut DbConn, acc: &AccountRecord) -> QueryResult<()> {
     native!(conn, |c| diesel::insert_into(a::accounts)
-        .values((a::id.eq(acc.id), a::user_id.eq(uid(acc.user_id)), a::created_at.eq(acc.created_at), values!(acc)))
+        .values((
+            a::id.eq(acc.id),
+            a::user_id.eq(uid(acc.user_id)),
+            a::sp_id.eq(uid(acc.sp_id)),
+            a::created_at.eq(acc.created_at),
+            values!(acc),
+        ))
         .execute(c))?;
     Ok(())
 }
@@ -147,6 +167,32 @@ pub fn delete(conn: &mut DbConn, id: AccountId) -> QueryResult<()> {
     native!(conn, |c| diesel::delete(m::table.filter(m::account_id.eq(id))).execute(c))?;
     native!(conn, |c| diesel::delete(a::accounts.filter(a::id.eq(id))).execute(c))?;
     Ok(())
+}
+
+/// Replaces an account's SIP password (F2).
+pub fn set_sip_password(conn: &mut DbConn, id: AccountId, password: &str, at: Timestamp) -> QueryResult<()> {
+    native!(conn, |c| diesel::update(a::accounts.filter(a::id.eq(id)))
+        .set((a::sip_password.eq(password), a::updated_at.eq(at)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Whether a unique-index violation is the SIP user name's (409 `sip_username_taken`)
+/// rather than the number's.
+pub fn is_sip_username_conflict(e: &diesel::result::Error) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(_, info) => {
+            info.constraint_name().is_some_and(|c| c.contains("sip_username"))
+                || info.message().contains("sip_username")
+        }
+        _ => false,
+    }
+}
+
+/// Whether a number is taken (checked before an insert, so that a number taken is named
+/// as such rather than as the SIP user name derived from it).
+pub fn number_taken(conn: &mut DbConn, number: &str) -> QueryResult<bool> {
+    native!(conn, |c| diesel::select(exists(a::accounts.filter(a::number.eq(number)))).get_result(c))
 }
 
 /// Whether the account is on any device line (then it cannot be deleted).
@@ -186,11 +232,14 @@ pub fn explain_memberships_of(conn: &mut DbConn, login: LoginId) -> QueryResult<
 }
 
 /// A new account's record, not yet written.
-pub fn new_record(user_id: Uuid, number: String) -> AccountRecord {
+pub fn new_record(user: &NodeRef, number: String, sip_username: String, sip_password: String) -> AccountRecord {
     let ts = now();
     AccountRecord {
         id: AccountId(Uuid::now_v7()),
-        user_id,
+        user_id: user.id,
+        sp_id: user.sp_id,
+        sip_username,
+        sip_password,
         number,
         display_name: None,
         location: None,

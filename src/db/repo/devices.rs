@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use super::KeyIs;
 use super::nodes::{REF_COLUMNS, RefRow, to_ref};
-use crate::db::schema::{accounts, device_lines as dl, device_owners as dwn, devices::dsl as d, nodes};
+use super::provisioning::{DeviceLogin, LOGIN_COLUMNS};
+use crate::db::schema::{
+    accounts, device_lines as dl, device_logins as lg, device_owners as dwn, devices::dsl as d, nodes,
+};
 use crate::db::types::{opt_uid, uid};
 use crate::db::{DbConn, now};
 use crate::domain::{AccountId, DeviceId, LoginId, NodeKind, NodeRef, Timestamp};
@@ -120,21 +123,32 @@ pub struct DeviceWithFacts {
     pub assignee: Option<NodeRef>,
     pub caller_is_owner: bool,
     pub lines: Vec<Line>,
+    /// Its provisioning login and last fetch (F3, F8), once there is one.
+    pub login: Option<DeviceLogin>,
 }
 
-/// A device, its context and assignee nodes, the caller's owner flag, its lines' JSON.
-type FactsRow = (DeviceRecord, RefRow, Option<RefRow>, bool, Option<String>);
+/// A device, its context and assignee nodes, the caller's owner flag, its lines' JSON, its
+/// provisioning login.
+type FactsRow = (DeviceRecord, RefRow, Option<RefRow>, bool, Option<String>, Option<DeviceLogin>);
 
 pub fn find_with_facts(conn: &mut DbConn, id: DeviceId, caller: LoginId) -> QueryResult<Option<DeviceWithFacts>> {
     let owner = exists(dwn::table.filter(dwn::device_id.eq(id)).filter(dwn::login_id.eq(caller)));
     let row: Option<FactsRow> = native!(conn, |c| d::devices
         .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
         .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
+        .left_join(lg::table)
         .filter(d::id.eq(id))
-        .select((COLUMNS, REF_COLUMNS, assignee.fields(REF_COLUMNS).nullable(), owner, LinesJson))
+        .select((
+            COLUMNS,
+            REF_COLUMNS,
+            assignee.fields(REF_COLUMNS).nullable(),
+            owner,
+            LinesJson,
+            LOGIN_COLUMNS.nullable()
+        ))
         .first(c)
         .optional())?;
-    let Some((device, context, assignee_row, caller_is_owner, lines)) = row else { return Ok(None) };
+    let Some((device, context, assignee_row, caller_is_owner, lines, login)) = row else { return Ok(None) };
     let lines = match lines {
         Some(json) => parse_lines(&json)?,
         None => lines_of(conn, id)?,
@@ -145,11 +159,13 @@ pub fn find_with_facts(conn: &mut DbConn, id: DeviceId, caller: LoginId) -> Quer
         assignee: assignee_row.map(to_ref),
         caller_is_owner,
         lines,
+        login,
     }))
 }
 
-/// A device, the kinds of its context and assignee, and its lines, as a listing shows it.
-pub type Listed = (DeviceRecord, NodeKind, Option<NodeKind>, Vec<Line>);
+/// A device, the kinds of its context and assignee, its lines and its provisioning login,
+/// as a listing shows it.
+pub type Listed = (DeviceRecord, NodeKind, Option<NodeKind>, Vec<Line>, Option<DeviceLogin>);
 
 /// Where a device's row places it for the lists: the SP and Org of its context (fixed, as
 /// the context is) and the User whose own view shows it (its context when that is a User,
@@ -278,7 +294,8 @@ macro_rules! list_query {
         let mut q = d::devices
             .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
             .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
-            .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable(), LinesJson))
+            .left_join(lg::table)
+            .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable(), LinesJson, LOGIN_COLUMNS.nullable()))
             .filter(d::id.gt(uid($after.unwrap_or(Uuid::nil()))))
             .limit($limit + 1)
             .into_boxed();
@@ -336,17 +353,18 @@ pub fn list(
         DeviceRecord,
         NodeKind,
         Option<NodeKind>,
-        Option<String>
+        Option<String>,
+        Option<DeviceLogin>
     )>(c))?;
     let mut unread: Vec<DeviceId> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0.id).collect();
     let mut read = if unread.is_empty() { HashMap::new() } else { lines_in(conn, std::mem::take(&mut unread))? };
     rows.into_iter()
-        .map(|(device, context, assignee_kind, lines)| {
+        .map(|(device, context, assignee_kind, lines, login)| {
             let lines = match lines {
                 Some(json) => parse_lines(&json)?,
                 None => read.remove(&device.id).unwrap_or_default(),
             };
-            Ok((device, context, assignee_kind, lines))
+            Ok((device, context, assignee_kind, lines, login))
         })
         .collect()
 }

@@ -23,6 +23,7 @@ pub mod devices;
 pub mod logins;
 pub mod members;
 pub mod nodes;
+pub mod provisioning;
 pub mod settings;
 
 use diesel::pg::Pg;

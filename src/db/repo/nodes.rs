@@ -8,6 +8,7 @@ use crate::authz::nodes::NodeContents;
 use crate::db::schema::{accounts, devices, logins, nodes::dsl as n};
 use crate::db::types::uid;
 use crate::db::{DbConn, now};
+use crate::domain::sip::{Registrar, SipService, Transport};
 use crate::domain::{Level, NodeKind, NodeRef, Timestamp};
 
 /// A node with its login's username, as the API shows it.
@@ -23,6 +24,25 @@ pub struct NodeRecord {
     pub username: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub sip: SipRow,
+}
+
+/// A service provider's SIP service as stored: all four columns set, or none.
+pub type SipRow = (Option<String>, Option<String>, Option<i32>, Option<String>);
+
+/// The stored SIP service, if it is set (and readable: a row written by this code always is).
+pub fn sip_of(row: &SipRow) -> Option<SipService> {
+    match row {
+        (Some(domain), Some(host), Some(port), Some(transport)) => Some(SipService {
+            domain: domain.clone(),
+            registrar: Registrar {
+                host: host.clone(),
+                port: i64::from(*port),
+                transport: Transport::parse(transport)?,
+            },
+        }),
+        _ => None,
+    }
 }
 
 impl NodeRecord {
@@ -53,6 +73,7 @@ macro_rules! node_query {
             logins::username,
             n::created_at,
             n::updated_at,
+            (n::sip_domain, n::sip_registrar_host, n::sip_registrar_port, n::sip_registrar_transport),
         ))
     };
 }
@@ -197,6 +218,20 @@ pub fn update(conn: &mut DbConn, id: Uuid, name: Option<&str>, level: Option<Lev
         .set((name.map(|v| n::name.eq(v)), level.map(|v| n::device_provisioning.eq(v)), n::updated_at.eq(ts)))
         .execute(c))?;
     Ok(ts)
+}
+
+/// Sets (or, with `None`, clears) a service provider's SIP service.
+pub fn set_sip(conn: &mut DbConn, id: Uuid, sip: Option<&SipService>) -> QueryResult<()> {
+    let port = sip.and_then(|s| i32::try_from(s.registrar.port).ok());
+    native!(conn, |c| diesel::update(n::nodes.filter(n::id.eq(uid(id))))
+        .set((
+            n::sip_domain.eq(sip.map(|s| s.domain.as_str())),
+            n::sip_registrar_host.eq(sip.map(|s| s.registrar.host.as_str())),
+            n::sip_registrar_port.eq(port),
+            n::sip_registrar_transport.eq(sip.map(|s| s.registrar.transport.as_str())),
+        ))
+        .execute(c))?;
+    Ok(())
 }
 
 /// What N4 asks before a delete, in one round trip.

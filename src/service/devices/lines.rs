@@ -66,7 +66,7 @@ pub fn add_line(
         let changes = Changes::default().set("lines", before, lines_json(&lines));
         let under = Under::device(&l.context, l.assignee.as_ref());
         audit::record(conn, caller, super::device_event(id.0, Verb::LineAdded, under, changes))?;
-        Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines))
+        Ok(DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), lines, l.login))
     })
 }
 

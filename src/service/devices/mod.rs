@@ -71,17 +71,17 @@ fn resolve_assignee(conn: &mut DbConn, actor: &Actor, context: &NodeRef, link: &
     }
 }
 
-fn facts<'a>(l: &'a DeviceWithFacts) -> DeviceFacts<'a> {
+pub(crate) fn facts<'a>(l: &'a DeviceWithFacts) -> DeviceFacts<'a> {
     DeviceFacts { context: &l.context, assigned_to: l.assignee.as_ref(), caller_is_owner: l.caller_is_owner }
 }
 
 /// A device and its facts, if it exists (else 404).
-fn load(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
+pub(crate) fn load(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
     repo::devices::find_with_facts(conn, id, caller.login_id)?.ok_or(ApiError::NotFound)
 }
 
 /// A device the caller may read (else 404 or D1), with its facts.
-pub(super) fn load_readable(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
+pub(crate) fn load_readable(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceWithFacts, ApiError> {
     let l = load(conn, caller, id)?;
     authz::devices::can_read(&caller.actor, &facts(&l)).check()?;
     Ok(l)
@@ -100,7 +100,7 @@ pub(super) fn load_manageable(
 
 /// The device's placement as it stands, for D8 decisions that do not move it (D4's
 /// "must be assigned" clause does not apply to a device that is already there).
-fn standing(l: &DeviceWithFacts) -> Placement<'_> {
+pub(crate) fn standing(l: &DeviceWithFacts) -> Placement<'_> {
     Placement { context: &l.context, assignee: l.assignee.as_ref(), modify_below_context: false }
 }
 
@@ -120,7 +120,7 @@ fn placement<'a>(
 }
 
 fn view_of(l: DeviceWithFacts) -> DeviceView {
-    DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), l.lines)
+    DeviceView::new(l.device, l.context.kind, l.assignee.map(|a| a.kind), l.lines, l.login)
 }
 
 /// `settings.mwi.account_id` must name one of the device's lines.
@@ -211,7 +211,7 @@ pub fn add(
             repo::members::insert_first(conn, ListRef::DeviceOwners(device.id), login)?;
         }
         let under = Under::device(&ctx, assignee.as_ref());
-        let view = DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![]);
+        let view = DeviceView::new(device, ctx.kind, assignee.map(|a| a.kind), vec![], None);
         audit::record(conn, caller, device_event(view.id.0, Verb::Created, under, Changes::created(&view)))?;
         Ok(view)
     })
@@ -250,8 +250,9 @@ pub fn list(
     };
     let include_assigned = authz::devices::lists_assigned_devices(&caller.actor, &ctx);
     let rows = repo::devices::list(conn, ListScope::of(&ctx, include_assigned), &filters, page.after, page.limit)?;
-    let paged = Paged::from_rows(rows, page, |(d, _, _, _)| d.id.0);
-    Ok(paged.map(|(d, ctx_kind, assignee_kind, lines)| DeviceView::new(d, ctx_kind, assignee_kind, lines)))
+    let paged = Paged::from_rows(rows, page, |(d, _, _, _, _)| d.id.0);
+    Ok(paged
+        .map(|(d, ctx_kind, assignee_kind, lines, login)| DeviceView::new(d, ctx_kind, assignee_kind, lines, login)))
 }
 
 /// One device (D2; device owners too, A6): one query for the device and its facts, one for
@@ -316,16 +317,31 @@ pub fn update(
         let place = placement(conn, actor, &l.context, assignee.as_ref())?;
         authz::devices::can_change(actor, &facts(&l), change, &place).check()?;
         let assignee_kind = assignee.as_ref().map(|a| a.kind);
-        let after = DeviceView::new(asked.clone(), l.context.kind, assignee_kind, lines.clone());
+        let mut login = l.login;
+        let before = DeviceView::new(
+            l.device.clone(),
+            l.context.kind,
+            l.assignee.as_ref().map(|a| a.kind),
+            lines.clone(),
+            login.clone(),
+        );
         if change.provisioning || change.settings {
             asked.updated_at = now();
             repo::devices::update(conn, &asked, Scope::of(&l.context, assignee.as_ref())).map_err(mac_in_use)?;
-            let before =
-                DeviceView::new(l.device.clone(), l.context.kind, l.assignee.as_ref().map(|a| a.kind), lines.clone());
+            // F9: the phone's username is its MAC; a new MAC ends the login at once.
+            if !authz::provisioning::login_survives(asked.mac_address != l.device.mac_address) {
+                repo::provisioning::end_login(conn, id)?;
+                if let Some(login) = login.as_mut() {
+                    login.verifiers = None;
+                    login.previous_verifiers = None;
+                    login.previous_until = None;
+                }
+            }
+            let after = DeviceView::new(asked.clone(), l.context.kind, assignee_kind, lines.clone(), login.clone());
             let under = Under::device(&l.context, assignee.as_ref());
             audit::record(conn, caller, device_event(id.0, Verb::Updated, under, Changes::diff(&before, &after)))?;
         }
-        Ok(DeviceView::new(asked, l.context.kind, assignee_kind, lines))
+        Ok(DeviceView::new(asked, l.context.kind, assignee_kind, lines, login))
     })
 }
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::repo::devices::{DeviceRecord, Line};
+use crate::db::repo::provisioning::DeviceLogin;
 use crate::domain::{AccountId, DeviceId, NodeKind, NodeLink, Timestamp};
 use crate::service::input::{double_option, non_null};
 
@@ -31,6 +32,21 @@ pub struct LineView {
     pub position: i32,
 }
 
+/// The phone's provisioning login and last fetch (F3, F8). The password is never shown
+/// here: only whether one is set.
+#[derive(Serialize, ToSchema)]
+pub struct ProvisioningView {
+    /// What the phone authenticates as: its MAC, 12 lowercase hex digits (F4).
+    pub username: String,
+    /// Whether a provisioning password was issued (and not ended by a MAC change, F9).
+    pub password_set: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_fetch_at: Option<Timestamp>,
+    /// The client address of the last successful fetch.
+    pub last_fetch_address: Option<String>,
+    pub last_user_agent: Option<String>,
+}
+
 /// A SIP device.
 #[derive(Serialize, ToSchema)]
 pub struct DeviceView {
@@ -46,6 +62,7 @@ pub struct DeviceView {
     pub assigned_to: Option<NodeLink>,
     pub settings: DeviceSettings,
     pub lines: Vec<LineView>,
+    pub provisioning: ProvisioningView,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -53,8 +70,22 @@ pub struct DeviceView {
 }
 
 impl DeviceView {
-    pub(super) fn new(d: DeviceRecord, context: NodeKind, assignee: Option<NodeKind>, lines: Vec<Line>) -> DeviceView {
+    pub(super) fn new(
+        d: DeviceRecord,
+        context: NodeKind,
+        assignee: Option<NodeKind>,
+        lines: Vec<Line>,
+        login: Option<DeviceLogin>,
+    ) -> DeviceView {
+        let login = login.unwrap_or_default();
         DeviceView {
+            provisioning: ProvisioningView {
+                username: d.mac_address.clone(),
+                password_set: login.verifiers.is_some(),
+                last_fetch_at: login.last_fetch_at,
+                last_fetch_address: login.last_fetch_address,
+                last_user_agent: login.last_user_agent,
+            },
             id: d.id,
             mac_address: d.mac_address,
             vendor: d.vendor,

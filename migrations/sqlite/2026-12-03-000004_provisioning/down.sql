@@ -1,0 +1,10 @@
+DROP TABLE provisioning_failures;
+DROP TABLE device_logins;
+DROP INDEX accounts_sp_sip_username;
+ALTER TABLE accounts DROP COLUMN sip_password;
+ALTER TABLE accounts DROP COLUMN sip_username;
+ALTER TABLE accounts DROP COLUMN sp_id;
+ALTER TABLE nodes DROP COLUMN sip_registrar_transport;
+ALTER TABLE nodes DROP COLUMN sip_registrar_port;
+ALTER TABLE nodes DROP COLUMN sip_registrar_host;
+ALTER TABLE nodes DROP COLUMN sip_domain;
