@@ -72,6 +72,9 @@ pub struct Settings {
     /// How long a SQLite statement waits for a lock held elsewhere before the request is
     /// answered 503.
     pub sqlite_busy_timeout: Duration,
+    /// Whether the client's address (K7's throttle) is the last `X-Forwarded-For` entry,
+    /// as a reverse proxy in front appends it, rather than the connection's peer.
+    pub trust_forwarded_for: bool,
 }
 
 /// siprov: a multi-tenant SIP provisioning API (service providers, organizations, users,
@@ -180,6 +183,12 @@ struct SettingsArgs {
         global = true
     )]
     sqlite_busy_timeout: Option<String>,
+
+    /// true when siprov runs behind a reverse proxy that appends the client's address to
+    /// X-Forwarded-For: failed logins are then counted per that address (K7), not the
+    /// proxy's. Leave false when clients reach siprov directly (they could forge the header)
+    #[arg(long, env = "SIPROV_TRUST_FORWARDED_FOR", value_name = "BOOL", global = true)]
+    trust_forwarded_for: Option<String>,
 }
 
 impl Cli {
@@ -358,7 +367,15 @@ impl Settings {
             ),
         };
 
+        let trust_forwarded_for = match given("trust_forwarded_for") {
+            None => false,
+            Some(g) if g.value == "false" => false,
+            Some(g) if g.value == "true" => true,
+            Some(g) => return Err(format!("{} must be true or false", g.shown())),
+        };
+
         Ok(Settings {
+            trust_forwarded_for,
             listen,
             database,
             bootstrap_admin_username,

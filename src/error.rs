@@ -53,6 +53,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// K7: too many failed logins; try again after `retry_after` seconds.
+    #[error("throttled for {retry_after} s")]
+    Throttled { retry_after: u64 },
     #[error("unavailable ({why:?}): {cause}")]
     Unavailable { why: Unavailable, cause: String },
     #[error("internal error: {0}")]
@@ -167,6 +170,13 @@ impl ApiError {
                 None,
                 vec![],
             ),
+            ApiError::Throttled { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Code::TooManyAttempts.as_str(),
+                format!("too many failed logins; try again in {retry_after} s (rule K7)"),
+                Some(crate::authz::Rule::K7.to_string()),
+                vec![],
+            ),
             ApiError::Unavailable { why, .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Code::ServiceUnavailable.as_str(),
@@ -225,6 +235,8 @@ impl ResponseError for ApiError {
             let code = problem.code.as_str();
             let value = if code == "invalid_grant" {
                 "Bearer realm=\"siprov\"".to_owned()
+            } else if code == "invalid_client" {
+                "Basic realm=\"siprov\"".to_owned()
             } else {
                 format!(
                     "Bearer realm=\"siprov\", error=\"{}\"",
@@ -237,6 +249,11 @@ impl ResponseError for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let ApiError::Throttled { retry_after } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            res.insert_header((header::RETRY_AFTER, v));
         }
         if let ApiError::MethodNotAllowed { allow } = self
             && let Ok(v) = HeaderValue::from_str(allow)

@@ -41,6 +41,7 @@ use crate::error::Problem;
         (name = "users", description = "Users of an organization (N1–N5, P1–P4)"),
         (name = "devices", description = "SIP devices (D0–D9, A6)"),
         (name = "accounts", description = "Telephone numbers and their lists (A1–A7)"),
+        (name = "api clients", description = "Machine logins of a node, for pipelines and partners (K1–K4)"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]

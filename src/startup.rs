@@ -46,7 +46,8 @@ impl Application {
             TcpListener::bind(settings.listen).map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let blocking_threads = (pool.max_size() as usize).div_ceil(settings.workers).max(1);
-        let state = web::Data::new(AppState { pool, tokens, hasher });
+        let state =
+            web::Data::new(AppState { pool, tokens, hasher, trust_forwarded_for: settings.trust_forwarded_for });
         let doc = crate::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         let cors_origins = settings.cors_origins.clone();

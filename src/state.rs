@@ -9,4 +9,6 @@ pub struct AppState {
     pub pool: Pool,
     pub tokens: Tokens,
     pub hasher: Hasher,
+    /// Whether a client's address is read from `X-Forwarded-For` (K7).
+    pub trust_forwarded_for: bool,
 }

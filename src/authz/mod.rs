@@ -11,6 +11,7 @@
 //! [`Refusal::MacInUse`]), A1's unknown username (422, a lookup) and A4's starting owners
 //! (decided here by `first_owner` functions, written with the account or device).
 
+pub mod access;
 pub mod accounts;
 pub mod devices;
 pub mod nodes;
@@ -48,6 +49,13 @@ pub enum Rule {
     A6,
     A7,
     M1,
+    K1,
+    K2,
+    K3,
+    K4,
+    K5,
+    K6,
+    K7,
 }
 
 impl fmt::Display for Rule {
@@ -94,11 +102,14 @@ pub enum Refusal {
     TreeOnly,
     AccountInUse,
     AccountNotManaged,
+    InsufficientScope,
+    NotAPerson,
+    NotAnAncestor,
 }
 
 impl Refusal {
     /// Every refusal, for documentation (the OpenAPI enum of problem codes) and tests.
-    pub const ALL: [Refusal; 20] = [
+    pub const ALL: [Refusal; 23] = [
         Refusal::Hidden,
         Refusal::CreateNotAllowed,
         Refusal::CannotDeleteSelf,
@@ -119,6 +130,9 @@ impl Refusal {
         Refusal::TreeOnly,
         Refusal::AccountInUse,
         Refusal::AccountNotManaged,
+        Refusal::InsufficientScope,
+        Refusal::NotAPerson,
+        Refusal::NotAnAncestor,
     ];
 
     pub fn rule(self) -> Rule {
@@ -140,6 +154,9 @@ impl Refusal {
             OwnersOnly => Rule::A3,
             TreeOnly | AccountInUse => Rule::A5,
             AccountNotManaged => Rule::A6,
+            InsufficientScope => Rule::K2,
+            NotAPerson => Rule::K3,
+            NotAnAncestor => Rule::K5,
         }
     }
 
@@ -166,6 +183,9 @@ impl Refusal {
             TreeOnly => "tree_only",
             AccountInUse => "account_in_use",
             AccountNotManaged => "account_not_managed",
+            InsufficientScope => "insufficient_scope",
+            NotAPerson => "not_a_person",
+            NotAnAncestor => "not_an_ancestor",
         }
     }
 
@@ -207,6 +227,12 @@ impl Refusal {
             TreeOnly => "accounts are created and deleted by the owners of the user's organization or service provider",
             AccountInUse => "the account is still on a device line; take it off the device first",
             AccountNotManaged => "only numbers the caller manages (owner, administrator or tree) can go on a line",
+            InsufficientScope => "this API client's scope is read: it may only send GET requests",
+            NotAPerson => "API clients cannot manage API clients or passwords; a person's login must do it",
+            NotAnAncestor => {
+                "a login changes its own password with POST /v1/me/password and its current password; \
+                 this route is for the owners of ancestor nodes and system admins"
+            }
         }
     }
 

@@ -28,6 +28,7 @@ diesel::table! {
         password_hash -> Text,
         node_id -> Nullable<DbUuid>,
         created_at -> DbTime,
+        token_generation -> BigInt,
     }
 }
 
@@ -114,6 +115,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    api_clients (id) {
+        id -> DbUuid,
+        node_id -> DbUuid,
+        name -> Text,
+        scope -> Text,
+        secret_hash -> Text,
+        token_generation -> BigInt,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    login_failures (id) {
+        id -> DbUuid,
+        username -> Text,
+        address -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(account_members -> accounts (account_id));
 diesel::joinable!(account_members -> logins (login_id));
 diesel::joinable!(accounts -> nodes (user_id));
@@ -131,4 +180,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     device_lines,
     device_owners,
+    api_clients,
+    revoked_tokens,
+    login_failures,
+    idempotency_keys,
 );

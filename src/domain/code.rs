@@ -46,6 +46,8 @@ codes! {
     InvalidToken = "invalid_token",
     /// Wrong username or password (OAuth 2.0).
     InvalidGrant = "invalid_grant",
+    /// An unknown API client or a wrong client secret (OAuth 2.0, K3).
+    InvalidClient = "invalid_client",
     // 404, 405
     NotFound = "not_found",
     MethodNotAllowed = "method_not_allowed",
@@ -78,6 +80,11 @@ codes! {
     InvalidPosition = "invalid_position",
     InvalidLimit = "invalid_limit",
     UnknownUsername = "unknown_username",
+    /// `current_password` is not the caller's password (K5).
+    WrongPassword = "wrong_password",
+    // 429
+    /// Too many failed logins (K7); `Retry-After` says when to try again.
+    TooManyAttempts = "too_many_attempts",
     // 500, 503
     InternalError = "internal_error",
     ServiceUnavailable = "service_unavailable",

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
 use crate::auth::Principal;
-use crate::domain::LoginId;
+use crate::auth::token::Verified;
+use crate::authz;
 use crate::domain::code::Code;
 use crate::error::ApiError;
 use crate::service::{self, Input, Session, Step};
@@ -21,14 +22,17 @@ use crate::state::AppState;
 /// Who the Bearer token says the caller is, put in the request by the authentication
 /// middleware. The role context behind it is read by [`Db::run`], first thing on the
 /// request's one connection.
-#[derive(Clone, Copy, Debug)]
-pub struct Authenticated(pub LoginId);
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub Verified);
 
 /// The caller and the database side of an authenticated request. A handler that takes it
 /// declares by its signature that it needs a caller (401 without one).
+#[derive(Clone)]
 pub struct Db {
     state: web::Data<AppState>,
-    login: LoginId,
+    token: Verified,
+    /// GET or HEAD: what a `read` API client may send (K2).
+    safe: bool,
 }
 
 impl Db {
@@ -42,10 +46,10 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
     {
-        let login = self.login;
+        let (token, safe) = (self.token, self.safe);
         Session::new(self.state.pool.clone())
             .run(move |s| {
-                let caller = s.retry_once_if_lost(|s| caller(s, login))?;
+                let caller = s.retry_once_if_lost(|s| caller(s, &token, safe))?;
                 f(s, &caller)
             })
             .await
@@ -58,10 +62,10 @@ impl Db {
         T: Send + 'static,
         F: Fn(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
     {
-        let login = self.login;
+        let (token, safe) = (self.token, self.safe);
         Session::new(self.state.pool.clone())
             .run_read(move |s| {
-                let caller = caller(s, login)?;
+                let caller = caller(s, &token, safe)?;
                 f(s, &caller)
             })
             .await
@@ -76,22 +80,39 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Session, &Principal) -> Result<Step<T>, ApiError> + Send + 'static,
     {
-        let state = self.state.clone();
-        let login = self.login;
+        let again = self.clone();
         match self.run(f).await? {
             Step::Done(value) => Ok(value),
             Step::Hash(secret, then) => {
-                let hash = state.hasher.hash(secret).await?;
-                Db { state, login }.run(move |s, caller| then(s.conn()?, caller, hash)).await
+                let hash = again.state.hasher.hash(secret).await?;
+                again.run(move |s, caller| then(s.conn()?, caller, hash)).await
             }
         }
     }
+
+    /// The application state (token keys, hashing threads), for use cases that do more
+    /// than one step.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The token the request presented.
+    pub fn token(&self) -> &Verified {
+        &self.token
+    }
 }
 
-/// The role context of the token's login (401 when the login is gone).
-fn caller(s: &mut Session, login: LoginId) -> Result<Principal, ApiError> {
-    service::identity::principal(s.conn()?, login)?
-        .ok_or_else(|| ApiError::unauthorized(Code::InvalidToken, "the token's login no longer exists"))
+/// The role context behind the token (401 when its login or client is gone, or the token
+/// was revoked or issued before a password change or rotation: K4–K6), and K2's scope.
+fn caller(s: &mut Session, token: &Verified, safe: bool) -> Result<Principal, ApiError> {
+    let caller = service::identity::principal(s.conn()?, token)?.ok_or_else(|| {
+        ApiError::unauthorized(
+            Code::InvalidToken,
+            "the token was revoked, or its login or API client changed or is gone",
+        )
+    })?;
+    authz::access::within_scope(caller.client.as_ref().map(|c| c.scope), safe).check()?;
+    Ok(caller)
 }
 
 impl FromRequest for Db {
@@ -100,14 +121,18 @@ impl FromRequest for Db {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let verdict = req.extensions_mut().remove::<Result<Authenticated, ApiError>>();
-        let login = match verdict {
-            Some(Ok(Authenticated(login))) => login,
+        let token = match verdict {
+            Some(Ok(Authenticated(token))) => token,
             Some(Err(refused)) => return ready(Err(refused)),
             None => return ready(Err(ApiError::unauthorized(Code::MissingToken, "a Bearer token is required"))),
         };
         ready(
             req.app_data::<web::Data<AppState>>()
-                .map(|state| Db { state: state.clone(), login })
+                .map(|state| Db {
+                    state: state.clone(),
+                    token,
+                    safe: matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD),
+                })
                 .ok_or_else(|| ApiError::internal("application state missing")),
         )
     }

@@ -43,9 +43,9 @@ fn authenticated(req: &ServiceRequest) -> Result<Authenticated, ApiError> {
         .ok_or_else(|| {
             ApiError::unauthorized(Code::InvalidToken, "the Authorization header must be `Bearer <token>`")
         })?;
-    let login_id = state
+    let verified = state
         .tokens
         .verify(token)
         .map_err(|_| ApiError::unauthorized(Code::InvalidToken, "the token is malformed, expired or wrongly signed"))?;
-    Ok(Authenticated(login_id))
+    Ok(Authenticated(verified))
 }

@@ -2,6 +2,7 @@
 //! through utoipa-actix-web, so none exists without its OpenAPI entry.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod auth;
 pub mod devices;
 pub mod extract;
@@ -24,11 +25,14 @@ use crate::service::members::Member;
 /// middleware by scope.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
-    cfg.service(scope("/v1/auth").service(auth::token));
+    cfg.service(scope("/v1/auth").service(auth::token).service(auth::revoke));
     cfg.service(
         scope("/v1")
             .wrap(from_fn(middleware::authenticate))
             .service(me::me)
+            .service(me::change_password)
+            .service(me::revoke_tokens)
+            .configure(api_clients::configure)
             .configure(nodes::configure)
             .configure(devices::configure)
             .configure(accounts::configure),
@@ -70,6 +74,11 @@ page_type!(
     /// A page of accounts, in id order.
     AccountPage,
     crate::service::accounts::AccountView
+);
+page_type!(
+    /// A page of API clients, in id order.
+    ApiClientPage,
+    crate::service::api_clients::ApiClientView
 );
 page_type!(
     /// A page of an owners or administrators list, in login order.

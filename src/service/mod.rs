@@ -9,6 +9,7 @@
 //! on them, then the hashing, then the writes.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod devices;
 pub mod identity;
 pub mod input;
@@ -16,6 +17,7 @@ pub mod me;
 pub mod members;
 pub mod nodes;
 mod objects_only;
+pub mod sessions;
 
 use uuid::Uuid;
 

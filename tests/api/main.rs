@@ -10,6 +10,8 @@
 mod hardening;
 mod helpers;
 
+mod access;
+mod access_instances;
 mod accounts;
 mod auth;
 mod authz_devices_matrix;

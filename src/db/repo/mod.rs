@@ -3,10 +3,14 @@
 //! is decided once, in `error.rs`, or by the use case that knows (a taken MAC is D9).
 
 pub mod accounts;
+pub mod api_clients;
 pub mod devices;
+pub mod idempotency;
+pub mod identity;
 pub mod logins;
 pub mod members;
 pub mod nodes;
+pub mod sessions;
 pub mod settings;
 
 use diesel::pg::Pg;
