@@ -102,8 +102,14 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let authenticated = path.starts_with("/v1/") && !path.starts_with("/v1/auth/");
         let uses_database = path.starts_with("/v1/") || path == "/readyz";
-        let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-        for op in ops.into_iter().flatten() {
+        let ops = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
+        for (method, op) in ops.into_iter().filter_map(|(m, o)| o.as_mut().map(|o| (m, o))) {
             for response in op.responses.responses.values_mut() {
                 if let RefOr::T(r) = response
                     && r.description.is_empty()
@@ -157,6 +163,9 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
                     add_if_missing(op, "422", "`invalid_limit`: `limit` out of 1..=500");
                 }
             }
+            if authenticated && method == "post" {
+                add_idempotency_key(op);
+            }
             if uses_database {
                 add_if_missing(
                     op,
@@ -168,6 +177,31 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
             add_if_missing(op, "500", "`internal_error`: a bug; the body reveals nothing, the log has the cause");
         }
     }
+}
+
+/// `Idempotency-Key` on every authenticated POST, and the answers it adds.
+fn add_idempotency_key(op: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::ObjectBuilder;
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(255))
+        .pattern(Some("^[!-~]+$"));
+    let param = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "1 to 255 visible ASCII characters. The same key from the same login with the same request \
+             within 24 h replays the first answer (`Idempotent-Replayed: true`, secrets read `<redacted>`)",
+        ))
+        .schema(Some(schema))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));
+    add_if_missing(op, "400", "`malformed_json`, or `invalid_idempotency_key`");
+    add_if_missing(op, "409", "`idempotency_key_in_flight`: the first request with this key is still running");
+    add_if_missing(op, "422", "`idempotency_key_reused`: the key came before with another request");
 }
 
 /// The problem `code` is one of a closed set: the refusals of `authz` and the codes of

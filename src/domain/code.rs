@@ -39,6 +39,8 @@ codes! {
     InvalidRequest = "invalid_request",
     /// A token request with a grant type this server does not offer (OAuth 2.0).
     UnsupportedGrantType = "unsupported_grant_type",
+    /// An `Idempotency-Key` that is empty, over 255 characters or not visible ASCII.
+    InvalidIdempotencyKey = "invalid_idempotency_key",
     /// Any other request the server could not understand.
     BadRequest = "bad_request",
     // 401
@@ -55,6 +57,8 @@ codes! {
     UsernameTaken = "username_taken",
     NumberInUse = "number_in_use",
     LineConflict = "line_conflict",
+    /// The first request with this `Idempotency-Key` is still running.
+    IdempotencyKeyInFlight = "idempotency_key_in_flight",
     /// A related resource changed or went away during the request; retrying is safe.
     ConcurrentChange = "concurrent_change",
     // 413, 415
@@ -80,6 +84,8 @@ codes! {
     InvalidPosition = "invalid_position",
     InvalidLimit = "invalid_limit",
     UnknownUsername = "unknown_username",
+    /// This `Idempotency-Key` came before with another request.
+    IdempotencyKeyReused = "idempotency_key_reused",
     /// `current_password` is not the caller's password (K5).
     WrongPassword = "wrong_password",
     // 429

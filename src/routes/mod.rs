@@ -8,6 +8,7 @@ pub mod devices;
 pub mod extract;
 pub mod fallback;
 pub mod health;
+pub mod idempotency;
 pub mod me;
 pub mod middleware;
 pub mod nodes;
@@ -28,6 +29,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(scope("/v1/auth").service(auth::token).service(auth::revoke));
     cfg.service(
         scope("/v1")
+            // Innermost first: the token check runs before the idempotency keys, which
+            // read its verdict.
+            .wrap(from_fn(idempotency::idempotent))
             .wrap(from_fn(middleware::authenticate))
             .service(me::me)
             .service(me::change_password)

@@ -19,6 +19,7 @@ mod authz_nodes_matrix;
 mod browser;
 mod devices;
 mod faults;
+mod idempotency;
 mod nodes;
 mod openapi_drift;
 mod process;
