@@ -47,6 +47,9 @@ pub enum ApiError {
     MethodNotAllowed { allow: String },
     #[error("conflict: {code}")]
     Conflict { code: Code, detail: String },
+    /// `If-Match` no longer holds: the resource changed since the caller read it.
+    #[error("precondition failed")]
+    PreconditionFailed,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("unsupported media type")]
@@ -142,6 +145,13 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 Code::MethodNotAllowed.as_str(),
                 format!("this resource accepts {allow}"),
+                None,
+                vec![],
+            ),
+            ApiError::PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                Code::PreconditionFailed.as_str(),
+                "the resource changed since the ETag given in If-Match; read it again and retry".to_owned(),
                 None,
                 vec![],
             ),

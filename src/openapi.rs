@@ -166,6 +166,29 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
             if authenticated && method == "post" {
                 add_idempotency_key(op);
             }
+            let single = single_resource(path);
+            if authenticated && method == "get" {
+                add_header(
+                    op,
+                    "If-None-Match",
+                    "An ETag of this answer: 304 with no body while it is still current",
+                    None,
+                );
+                if !op.responses.responses.contains_key("304") {
+                    let not_modified = ResponseBuilder::new().description("Not modified: the ETag given is current");
+                    op.responses.responses.insert("304".into(), not_modified.build().into());
+                }
+            }
+            if authenticated && single && (method == "patch" || method == "delete") {
+                add_header(
+                    op,
+                    "If-Match",
+                    "`*` or the ETag of the resource as read: the write happens only while it is current",
+                    None,
+                );
+                add_if_missing(op, "412", "`precondition_failed`: the resource changed since the ETag in If-Match");
+                add_if_missing(op, "400", "`invalid_if_match`: a weak or malformed If-Match");
+            }
             if uses_database {
                 add_if_missing(
                     op,
@@ -179,26 +202,45 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// `/v1/{collection}/{id}`: a single resource with an ETag that `If-Match` may name.
+fn single_resource(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    matches!(parts.as_slice(), ["v1", _, "{id}"])
+}
+
+/// An optional request header parameter.
+fn add_header(
+    op: &mut Operation,
+    name: &str,
+    description: &str,
+    schema: Option<utoipa::openapi::schema::ObjectBuilder>,
+) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let schema = schema.unwrap_or_else(|| utoipa::openapi::schema::ObjectBuilder::new().schema_type(Type::String));
+    let param = ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));
+}
+
 /// `Idempotency-Key` on every authenticated POST, and the answers it adds.
 fn add_idempotency_key(op: &mut Operation) {
-    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-    use utoipa::openapi::schema::ObjectBuilder;
-    let schema = ObjectBuilder::new()
+    let schema = utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(Type::String)
         .min_length(Some(1))
         .max_length(Some(255))
         .pattern(Some("^[!-~]+$"));
-    let param = ParameterBuilder::new()
-        .name("Idempotency-Key")
-        .parameter_in(ParameterIn::Header)
-        .required(utoipa::openapi::Required::False)
-        .description(Some(
-            "1 to 255 visible ASCII characters. The same key from the same login with the same request \
-             within 24 h replays the first answer (`Idempotent-Replayed: true`, secrets read `<redacted>`)",
-        ))
-        .schema(Some(schema))
-        .build();
-    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));
+    add_header(
+        op,
+        "Idempotency-Key",
+        "1 to 255 visible ASCII characters. The same key from the same login with the same request \
+         within 24 h replays the first answer (`Idempotent-Replayed: true`, secrets read `<redacted>`)",
+        Some(schema),
+    );
     add_if_missing(op, "400", "`malformed_json`, or `invalid_idempotency_key`");
     add_if_missing(op, "409", "`idempotency_key_in_flight`: the first request with this key is still running");
     add_if_missing(op, "422", "`idempotency_key_reused`: the key came before with another request");

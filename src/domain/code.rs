@@ -41,6 +41,9 @@ codes! {
     UnsupportedGrantType = "unsupported_grant_type",
     /// An `Idempotency-Key` that is empty, over 255 characters or not visible ASCII.
     InvalidIdempotencyKey = "invalid_idempotency_key",
+    /// An `If-Match` that is not `*` or a list of strong tags (a weak tag cannot be
+    /// compared strongly).
+    InvalidIfMatch = "invalid_if_match",
     /// Any other request the server could not understand.
     BadRequest = "bad_request",
     // 401
@@ -61,6 +64,9 @@ codes! {
     IdempotencyKeyInFlight = "idempotency_key_in_flight",
     /// A related resource changed or went away during the request; retrying is safe.
     ConcurrentChange = "concurrent_change",
+    // 412
+    /// `If-Match` names a version the resource no longer has.
+    PreconditionFailed = "precondition_failed",
     // 413, 415
     PayloadTooLarge = "payload_too_large",
     UnsupportedMediaType = "unsupported_media_type",

@@ -4,6 +4,7 @@
 //! it also covers the 404/405 fallback, the token middleware's 401s and Swagger UI.
 
 pub mod cors;
+pub mod etag;
 pub mod head;
 pub mod headers;
 pub mod request_id;

@@ -5,7 +5,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::ApiClientPage;
-use super::extract::{Body, Db, PageQuery};
+use super::extract::{Body, Db, IfMatchHeader, PageQuery, Precondition};
+use crate::db::repo::Locked;
 use crate::domain::{ApiClientId, NodeKind};
 use crate::error::{ApiError, Problem};
 use crate::service::api_clients::{
@@ -114,6 +115,11 @@ node_routes!(
     set_user_password
 );
 
+/// A client write's `If-Match`, checked against the client as `GET` shows it.
+fn precondition(h: IfMatchHeader, id: ApiClientId) -> Option<Precondition> {
+    Precondition::new(h, (Locked::ApiClients, id.uuid()), move |c, p| api_clients::get(c, p, id))
+}
+
 /// One API client (K1).
 #[utoipa::path(tag = "api clients", params(("id" = Uuid, Path)), responses(
     (status = 200, body = ApiClientView),
@@ -132,9 +138,14 @@ pub async fn get_api_client(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse,
     (status = 403, body = Problem, content_type = "application/problem+json", description = "K3 `not_a_person`, K2 `insufficient_scope`"),
 ))]
 #[patch("/api-clients/{id}")]
-pub async fn patch_api_client(db: Db, id: web::Path<Uuid>, b: Body<PatchApiClient>) -> Result<HttpResponse, ApiError> {
+pub async fn patch_api_client(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchApiClient>,
+) -> Result<HttpResponse, ApiError> {
     let id = ApiClientId(*id);
-    let client = db.run(move |s, p| api_clients::update(s.conn()?, p, id, b.0)).await?;
+    let client = db.run_if(precondition(h, id), move |s, p| api_clients::update(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(client))
 }
 
@@ -144,9 +155,9 @@ pub async fn patch_api_client(db: Db, id: web::Path<Uuid>, b: Body<PatchApiClien
     (status = 403, body = Problem, content_type = "application/problem+json", description = "K3 `not_a_person`, K2 `insufficient_scope`"),
 ))]
 #[delete("/api-clients/{id}")]
-pub async fn delete_api_client(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_api_client(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = ApiClientId(*id);
-    db.run(move |s, p| api_clients::delete(s.conn()?, p, id)).await?;
+    db.run_if(precondition(h, id), move |s, p| api_clients::delete(s.conn()?, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

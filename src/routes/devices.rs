@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{Body, Db, PageQuery};
+use super::extract::{Body, Db, IfMatchHeader, PageQuery, Precondition};
 use super::{DevicePage, MemberPage, member_response};
+use crate::db::repo::Locked;
 use crate::domain::{AccountId, DeviceId, NodeKind};
 use crate::error::{ApiError, Problem};
 use crate::service::devices::{self, CreateDevice, DeviceQuery, DeviceView, LineInput, PatchDevice};
@@ -120,6 +121,11 @@ pub async fn list_user_devices(
     list(db, (*id, USER), q.into_inner()).await
 }
 
+/// A device write's `If-Match`, checked against the device as `GET` shows it.
+fn precondition(h: IfMatchHeader, id: DeviceId) -> Option<Precondition> {
+    Precondition::new(h, (Locked::Devices, id.uuid()), move |c, p| devices::get(c, p, id))
+}
+
 /// One device (D2; device owners too, A6).
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path)), responses(
     (status = 200, body = DeviceView),
@@ -141,9 +147,14 @@ pub async fn get_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, Api
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`, `mwi_not_a_line`"),
 ))]
 #[patch("/devices/{id}")]
-pub async fn patch_device(db: Db, id: web::Path<Uuid>, b: Body<PatchDevice>) -> Result<HttpResponse, ApiError> {
+pub async fn patch_device(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchDevice>,
+) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    let view = db.run(move |s, p| devices::update(s.conn()?, p, id, b.0)).await?;
+    let view = db.run_if(precondition(h, id), move |s, p| devices::update(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -153,9 +164,9 @@ pub async fn patch_device(db: Db, id: web::Path<Uuid>, b: Body<PatchDevice>) -> 
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1, D4, D5, D6, D8 `provisioning_not_allowed`"),
 ))]
 #[delete("/devices/{id}")]
-pub async fn delete_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_device(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    db.run(move |s, p| devices::delete(s.conn()?, p, id)).await?;
+    db.run_if(precondition(h, id), move |s, p| devices::delete(s.conn()?, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -4,18 +4,23 @@
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::auth::token::Verified;
 use crate::authz;
+use crate::db::DbConn;
+use crate::db::repo::{self, Lock, Locked};
 use crate::domain::code::Code;
 use crate::error::ApiError;
+use crate::http::etag::{BadIfMatch, IfMatch, tag_of};
 use crate::service::{self, Input, Session, Step};
 use crate::state::AppState;
 
@@ -90,6 +95,43 @@ impl Db {
         }
     }
 
+    /// As [`Db::run`], under the request's `If-Match` when it sent one: the resource's row
+    /// is locked, its current representation's tag compared, and the use case run, all in
+    /// one write transaction, so of two writes sent with the same tag one succeeds and the
+    /// other gets 412 `precondition_failed`.
+    pub async fn run_if<T, F>(self, pre: Option<Precondition>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run(move |s, caller| match pre {
+            None => f(s, caller),
+            Some(pre) => s.write_tx(|s| {
+                pre.check(s.conn()?, caller)?;
+                f(s, caller)
+            }),
+        })
+        .await
+    }
+
+    /// As [`Db::run_hashing`], under `If-Match`: checked before the hash (so a stale write
+    /// costs none) and again in the write transaction.
+    pub async fn run_hashing_if<T, F>(self, pre: Option<Precondition>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session, &Principal) -> Result<Step<T>, ApiError> + Send + 'static,
+    {
+        let again = self.clone();
+        let first = pre.clone();
+        match self.run_if(first, f).await? {
+            Step::Done(value) => Ok(value),
+            Step::Hash(secret, then) => {
+                let hash = again.state.hasher.hash(secret).await?;
+                again.run_if(pre, move |s, caller| then(s.conn()?, caller, hash)).await
+            }
+        }
+    }
+
     /// The application state (token keys, hashing threads), for use cases that do more
     /// than one step.
     pub fn state(&self) -> &AppState {
@@ -135,6 +177,64 @@ impl FromRequest for Db {
                 })
                 .ok_or_else(|| ApiError::internal("application state missing")),
         )
+    }
+}
+
+/// The `If-Match` a request sent, if any: `*` or strong tags. A weak or malformed one is
+/// 400 `invalid_if_match`.
+pub struct IfMatchHeader(pub Option<IfMatch>);
+
+impl FromRequest for IfMatchHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<IfMatchHeader, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.headers().get(header::IF_MATCH) {
+            None => Ok(IfMatchHeader(None)),
+            Some(v) => IfMatch::parse(v.as_bytes()).map(|m| IfMatchHeader(Some(m))).map_err(|why| {
+                ApiError::bad_request(
+                    Code::InvalidIfMatch,
+                    match why {
+                        BadIfMatch::Weak => "If-Match takes strong tags (the ETag as sent), not weak W/ tags",
+                        BadIfMatch::Malformed => "If-Match must be * or a comma-separated list of quoted ETags",
+                    },
+                )
+            }),
+        })
+    }
+}
+
+/// The current representation of a resource, as its `GET` renders it.
+type Current = Arc<dyn Fn(&mut DbConn, &Principal) -> Result<Vec<u8>, ApiError> + Send + Sync>;
+
+/// A write's `If-Match`, with how to lock and read the resource it is about.
+#[derive(Clone)]
+pub struct Precondition {
+    if_match: IfMatch,
+    lock: (Locked, Uuid),
+    current: Current,
+}
+
+impl Precondition {
+    /// None when the request sent no `If-Match`. `current` reads the resource as its `GET`
+    /// answers it (404 when the caller may not read it).
+    pub fn new<V: serde::Serialize>(
+        header: IfMatchHeader,
+        lock: (Locked, Uuid),
+        current: impl Fn(&mut DbConn, &Principal) -> Result<V, ApiError> + Send + Sync + 'static,
+    ) -> Option<Precondition> {
+        let if_match = header.0?;
+        let current: Current = Arc::new(move |conn, caller| {
+            let view = current(conn, caller)?;
+            serde_json::to_vec(&view).map_err(|e| ApiError::internal(format!("rendering for If-Match: {e}")))
+        });
+        Some(Precondition { if_match, lock, current })
+    }
+
+    fn check(&self, conn: &mut DbConn, caller: &Principal) -> Result<(), ApiError> {
+        repo::lock(conn, self.lock.0, self.lock.1, Lock::Update)?;
+        let body = (self.current)(conn, caller)?;
+        if self.if_match.matches(&tag_of(&body)) { Ok(()) } else { Err(ApiError::PreconditionFailed) }
     }
 }
 

@@ -5,7 +5,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::NodePage;
-use super::extract::{Body, Db, PageQuery};
+use super::extract::{Body, Db, IfMatchHeader, PageQuery, Precondition};
+use crate::db::repo::Locked;
 use crate::domain::NodeKind;
 use crate::error::{ApiError, Problem};
 use crate::service::nodes::{self, CreateTenant, CreateUser, NodeView, PatchNode};
@@ -43,13 +44,23 @@ async fn list(
     Ok(super::page::<_, NodePage>(page))
 }
 
-async fn update(db: Db, id: Uuid, kind: NodeKind, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    let node = db.run(move |s, p| nodes::update(s.conn()?, p, id, kind, b.0)).await?;
+fn precondition(h: IfMatchHeader, id: Uuid, kind: NodeKind) -> Option<Precondition> {
+    Precondition::new(h, (Locked::Nodes, id), move |c, p| nodes::get(c, p, id, kind))
+}
+
+async fn update(
+    db: Db,
+    id: Uuid,
+    kind: NodeKind,
+    h: IfMatchHeader,
+    b: Body<PatchNode>,
+) -> Result<HttpResponse, ApiError> {
+    let node = db.run_if(precondition(h, id, kind), move |s, p| nodes::update(s.conn()?, p, id, kind, b.0)).await?;
     Ok(HttpResponse::Ok().json(node))
 }
 
-async fn remove(db: Db, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
-    db.run(move |s, p| nodes::delete(s.conn()?, p, id, kind)).await?;
+async fn remove(db: Db, id: Uuid, kind: NodeKind, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    db.run_if(precondition(h, id, kind), move |s, p| nodes::delete(s.conn()?, p, id, kind)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -98,8 +109,13 @@ pub async fn get_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpRes
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`"),
 ))]
 #[patch("/service-providers/{id}")]
-pub async fn patch_service_provider(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    update(db, *id, SP, b).await
+pub async fn patch_service_provider(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchNode>,
+) -> Result<HttpResponse, ApiError> {
+    update(db, *id, SP, h, b).await
 }
 
 /// Delete an empty service provider (N4).
@@ -109,8 +125,8 @@ pub async fn patch_service_provider(db: Db, id: web::Path<Uuid>, b: Body<PatchNo
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/service-providers/{id}")]
-pub async fn delete_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, *id, SP).await
+pub async fn delete_service_provider(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, SP, h).await
 }
 
 /// Create an organization under a service provider (N1, P1, P2, P4).
@@ -148,8 +164,13 @@ pub async fn get_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpRespons
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
 #[patch("/organizations/{id}")]
-pub async fn patch_organization(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    update(db, *id, ORG, b).await
+pub async fn patch_organization(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchNode>,
+) -> Result<HttpResponse, ApiError> {
+    update(db, *id, ORG, h, b).await
 }
 
 /// Delete an empty organization (N4).
@@ -159,8 +180,8 @@ pub async fn patch_organization(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>)
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/organizations/{id}")]
-pub async fn delete_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, *id, ORG).await
+pub async fn delete_organization(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, ORG, h).await
 }
 
 /// Create a user under an organization (N1, P1, P2, P4).
@@ -196,8 +217,13 @@ pub async fn get_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiEr
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
 #[patch("/users/{id}")]
-pub async fn patch_user(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    update(db, *id, USER, b).await
+pub async fn patch_user(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchNode>,
+) -> Result<HttpResponse, ApiError> {
+    update(db, *id, USER, h, b).await
 }
 
 /// Delete a user with no accounts or devices (N4).
@@ -207,6 +233,6 @@ pub async fn patch_user(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Resu
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/users/{id}")]
-pub async fn delete_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, *id, USER).await
+pub async fn delete_user(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, USER, h).await
 }

@@ -18,6 +18,7 @@ mod authz_devices_matrix;
 mod authz_nodes_matrix;
 mod browser;
 mod devices;
+mod etags;
 mod faults;
 mod idempotency;
 mod nodes;

@@ -36,6 +36,7 @@ pub enum Locked {
     Nodes,
     Devices,
     Accounts,
+    ApiClients,
 }
 
 /// Locks one row on PostgreSQL; a no-op on SQLite, where every write transaction is
@@ -47,6 +48,7 @@ pub fn lock(conn: &mut crate::db::DbConn, table: Locked, id: Uuid, mode: Lock) -
         Locked::Nodes => "nodes",
         Locked::Devices => "devices",
         Locked::Accounts => "accounts",
+        Locked::ApiClients => "api_clients",
     };
     let mode = match mode {
         Lock::Share => "FOR SHARE",
