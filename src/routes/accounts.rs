@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>) -> Result<HttpResponse, ApiError> {
     let user = *id;
     let view = db.run_hashing(move |s, p| accounts::create(s.conn()?, p, user, b.0)).await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(super::created(format!("/v1/accounts/{}", view.id)).json(view))
 }
 
 /// A user's accounts (the user itself and its ancestors, N2).
@@ -117,8 +117,12 @@ async fn list_members(db: Db, id: Uuid, list: List, q: PageQuery) -> Result<Http
 }
 
 async fn add_member(db: Db, id: Uuid, list: List, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
+    let path = match list {
+        List::Owners => format!("/v1/accounts/{id}/owners"),
+        List::Administrators => format!("/v1/accounts/{id}/administrators"),
+    };
     let list = account_list(id, list);
-    Ok(member_response(db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
+    Ok(member_response(&path, db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
 }
 
 async fn remove_member(db: Db, id: Uuid, list: List, username: String) -> Result<HttpResponse, ApiError> {

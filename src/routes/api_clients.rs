@@ -32,8 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 async fn create(db: Db, id: Uuid, kind: NodeKind, b: Body<CreateApiClient>) -> Result<HttpResponse, ApiError> {
     let created = db.run(move |s, p| api_clients::create(s.conn()?, p, id, kind, b.0)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/api-clients/{}", created.id)))
+    Ok(super::created(format!("/v1/api-clients/{}", created.id))
         .insert_header(("Cache-Control", "no-store"))
         .json(created))
 }

@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 async fn add(db: Db, context: (Uuid, NodeKind), b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
     let view = db.run(move |s, p| devices::add(s.conn()?, p, context, b.0)).await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(super::created(format!("/v1/devices/{}", view.id)).json(view))
 }
 
 async fn list(db: Db, context: (Uuid, NodeKind), q: DeviceQuery) -> Result<HttpResponse, ApiError> {
@@ -180,8 +180,14 @@ pub async fn delete_device(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Res
 #[post("/devices/{id}/lines")]
 pub async fn add_line(db: Db, id: web::Path<Uuid>, b: Body<LineInput>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
+    let account = b.0.peek("account_id").and_then(|v| v.as_str()).and_then(crate::domain::ids::parse_uuid);
     let view = db.run(move |s, p| devices::add_line(s.conn()?, p, id, b.0)).await?;
-    Ok(HttpResponse::Created().json(view))
+    // The new line lives at the device's lines under its account (where it is removed).
+    let location = match account {
+        Some(account) => format!("/v1/devices/{id}/lines/{account}"),
+        None => format!("/v1/devices/{id}"),
+    };
+    Ok(super::created(location).json(view))
 }
 
 /// Take an account off the device; an MWI pointing at it is cleared and the remaining
@@ -217,7 +223,8 @@ pub async fn list_owners(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) 
 #[post("/devices/{id}/owners")]
 pub async fn add_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
-    Ok(member_response(db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
+    let path = format!("/v1/devices/{}/owners", *id);
+    Ok(member_response(&path, db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
 }
 
 /// Take a login off the device owners list (A6; anyone may take itself off, A7).

@@ -96,8 +96,20 @@ pub fn page<T, P: From<Paged<T>> + Serialize>(p: Paged<T>) -> HttpResponse {
     HttpResponse::Ok().json(P::from(p))
 }
 
-/// `201 Created` for a new list member, `200 OK` when it already was there: adding is
+/// `201 Created` for a new list member (with `Location`: the list's URI and the member's
+/// username, where it is removed), `200 OK` when it already was there: adding is
 /// idempotent, so a retried request does not fail.
-pub fn member_response((added, member): (bool, Member)) -> HttpResponse {
-    if added { HttpResponse::Created().json(member) } else { HttpResponse::Ok().json(member) }
+pub fn member_response(list_path: &str, (added, member): (bool, Member)) -> HttpResponse {
+    if added {
+        created(format!("{list_path}/{}", member.username)).json(member)
+    } else {
+        HttpResponse::Ok().json(member)
+    }
+}
+
+/// `201 Created` with `Location`: every create answers where its resource now lives.
+pub fn created(location: String) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::Created();
+    res.insert_header((actix_web::http::header::LOCATION, location));
+    res
 }

@@ -71,7 +71,17 @@ async fn create_tenant(
     b: Body<CreateTenant>,
 ) -> Result<HttpResponse, ApiError> {
     let node = db.run_hashing(move |s, p| nodes::create_tenant(s.conn()?, p, kind, parent, b.0)).await?;
-    Ok(HttpResponse::Created().json(node))
+    Ok(super::created(node_location(&node)).json(node))
+}
+
+/// Where a new node lives.
+fn node_location(node: &NodeView) -> String {
+    let collection = match node.kind {
+        NodeKind::ServiceProvider => "service-providers",
+        NodeKind::Organization => "organizations",
+        NodeKind::User => "users",
+    };
+    format!("/v1/{collection}/{}", node.id)
 }
 
 const SP: NodeKind = NodeKind::ServiceProvider;
@@ -194,7 +204,7 @@ pub async fn delete_organization(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) 
 pub async fn create_user(db: Db, id: web::Path<Uuid>, b: Body<CreateUser>) -> Result<HttpResponse, ApiError> {
     let org = *id;
     let node = db.run_hashing(move |s, p| nodes::create_user(s.conn()?, p, org, b.0)).await?;
-    Ok(HttpResponse::Created().json(node))
+    Ok(super::created(node_location(&node)).json(node))
 }
 
 /// List an organization's users.

@@ -158,3 +158,48 @@ async fn two_racing_patches_with_one_if_match_give_one_200_and_one_412() {
         }
     }
 }
+
+#[actix_web::test]
+async fn every_create_answers_201_with_the_location_of_what_it_created() {
+    let app = spawn_app().await;
+    let loc = |res: &Res| res.headers.get("location").map(|v| v.to_str().unwrap().to_owned());
+    let owner = |u: &str| json!({"name": "N", "owner": {"username": unique(u), "password": PASSWORD}});
+    let sp = app.post(&app.admin, "/v1/service-providers", owner("sp")).await;
+    assert_eq!(loc(&sp), Some(format!("/v1/service-providers/{}", sp.id())));
+    let org = app.post(&app.admin, &format!("/v1/service-providers/{}/organizations", sp.id()), owner("org")).await;
+    assert_eq!(loc(&org), Some(format!("/v1/organizations/{}", org.id())));
+    let user = app
+        .post(
+            &app.admin,
+            &format!("/v1/organizations/{}/users", org.id()),
+            json!({"name": "U", "username": unique("u"), "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(loc(&user), Some(format!("/v1/users/{}", user.id())));
+    let account =
+        app.post(&app.admin, &format!("/v1/users/{}/accounts", user.id()), json!({"number": "+4930555500"})).await;
+    assert_eq!(loc(&account), Some(format!("/v1/accounts/{}", account.id())));
+    let device = app
+        .post(&app.admin, &format!("/v1/organizations/{}/devices", org.id()), json!({"mac_address": "0004f2000501"}))
+        .await;
+    assert_eq!(loc(&device), Some(format!("/v1/devices/{}", device.id())));
+    let line =
+        app.post(&app.admin, &format!("/v1/devices/{}/lines", device.id()), json!({"account_id": account.id()})).await;
+    line.assert(201);
+    assert_eq!(loc(&line), Some(format!("/v1/devices/{}/lines/{}", device.id(), account.id())));
+    let name = user.body["username"].as_str().unwrap().to_owned();
+    let owner_res =
+        app.post(&app.admin, &format!("/v1/devices/{}/owners", device.id()), json!({"username": name})).await;
+    owner_res.assert(201);
+    assert_eq!(loc(&owner_res), Some(format!("/v1/devices/{}/owners/{name}", device.id())));
+    let org_name = org.body["owner"]["username"].as_str().unwrap().to_owned();
+    let admin_res = app
+        .post(&app.admin, &format!("/v1/accounts/{}/administrators", account.id()), json!({"username": org_name}))
+        .await;
+    admin_res.assert(201);
+    assert_eq!(loc(&admin_res), Some(format!("/v1/accounts/{}/administrators/{org_name}", account.id())));
+    let client = app
+        .post(&app.admin, &format!("/v1/users/{}/api-clients", user.id()), json!({"name": "c", "scope": "read"}))
+        .await;
+    assert_eq!(loc(&client), Some(format!("/v1/api-clients/{}", client.id())));
+}
