@@ -1,12 +1,12 @@
 //! API clients and sessions, K1–K7 (domain.md §6): who manages API clients and passwords,
 //! what a client's scope lets through, and when failed logins are throttled.
 //!
-//! K4 (deleting a client or rotating its secret refuses its tokens) and K6 (revoking a
-//! token, or every token of a login) are about data, not permission, and are enforced
-//! where the data is read: the caller's role context is loaded with its token's generation
-//! and revocation in one query (`db::repo::identity`), and a token that fails either is
-//! refused there. Anyone holding a token may revoke it, and every login or client may
-//! revoke all of its own (K6): nothing to decide.
+//! K4 (deleting a client or rotating its secret refuses its tokens), K5's "refuses every
+//! token issued before" and K6 (revoking a token, or every token of a login) are decided by
+//! [`token_honoured`] from what the one query that loads the caller's role context reads
+//! (`db::repo::identity`): the stored generation and whether the token was revoked; a
+//! deleted client or login reads as nothing at all. Anyone holding a token may revoke it,
+//! and every login or client may revoke all of its own (K6): nothing to decide there.
 
 use super::{Decision, Refusal, nodes};
 use crate::domain::{Actor, NodeRef, Scope};
@@ -39,6 +39,14 @@ pub fn can_set_password(actor: &Actor, via_client: bool, node: &NodeRef) -> Deci
         Actor::Node(c) if c.id == node.id => Decision::Deny(Refusal::NotAnAncestor),
         _ => Decision::Allow,
     })
+}
+
+/// K4/K5/K6: whether a token is still honoured. Every token carries the generation of its
+/// login (or client) when it was issued; a password change (K5), a secret rotation (K4) or
+/// "revoke all" (K6) raises the stored one, so only tokens issued since match it. A token
+/// revoked by itself (K6) is refused whatever its generation.
+pub fn token_honoured(stored_generation: i64, token_generation: i64, revoked: bool) -> bool {
+    !revoked && stored_generation == token_generation
 }
 
 /// K7: the window failed logins are counted in, in seconds.
@@ -107,6 +115,26 @@ mod tests {
         assert_denied(can_set_password(&node(&t.sp1), true, &t.user1), Rule::K3, "not_a_person");
         assert_denied(person_only(true), Rule::K3, "not_a_person");
         assert_allowed(person_only(false));
+    }
+
+    #[test]
+    fn k4_a_rotated_secret_refuses_the_tokens_issued_before_it() {
+        assert!(token_honoured(0, 0, false));
+        assert!(!token_honoured(1, 0, false), "issued before the rotation");
+        assert!(token_honoured(1, 1, false), "issued with the new secret");
+    }
+
+    #[test]
+    fn k5_a_password_change_refuses_every_token_issued_before_it() {
+        assert!(!token_honoured(3, 2, false));
+        assert!(token_honoured(3, 3, false));
+    }
+
+    #[test]
+    fn k6_a_revoked_token_is_refused_and_revoking_all_refuses_every_earlier_one() {
+        assert!(!token_honoured(0, 0, true), "this token was revoked");
+        assert!(!token_honoured(5, 4, false), "revoke all raised the generation");
+        assert!(token_honoured(5, 5, false), "a token issued after");
     }
 
     #[test]

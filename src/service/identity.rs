@@ -20,7 +20,9 @@ pub fn principal(conn: &mut DbConn, token: &Verified) -> Result<Option<Principal
         Subject::Login(id) => repo::identity::person(conn, id, &token.jti)?,
         Subject::Client(id) => repo::identity::client(conn, id, &token.jti)?,
     };
-    Ok(holder.filter(|h| !h.revoked && h.generation == token.generation).map(|h| Principal {
+    let honoured =
+        |h: &repo::identity::Holder| authz::access::token_honoured(h.generation, token.generation, h.revoked);
+    Ok(holder.filter(honoured).map(|h| Principal {
         login_id: h.login_id,
         username: h.username,
         actor: match h.node {

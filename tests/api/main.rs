@@ -12,6 +12,7 @@ mod helpers;
 
 mod access;
 mod access_instances;
+mod access_matrix;
 mod accounts;
 mod auth;
 mod authz_devices_matrix;
