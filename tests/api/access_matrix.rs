@@ -22,7 +22,8 @@ async fn k1_k3_k5_who_manages_clients_and_sets_passwords_of_which_node() {
     const HIDDEN: (u16, u16) = (404, 404);
     // A password set (even to the same value) refuses the login's earlier tokens (K5), so
     // each caller logs in afresh; the client's token is its own.
-    let table: [(&str, Option<&str>, [(u16, u16); 3]); 6] = [
+    type Row<'a> = (&'a str, Option<&'a str>, [(u16, u16); 3]);
+    let table: [Row; 6] = [
         ("system admin", Some(ADMIN), [OK, OK, OK]),
         ("service provider", Some(&sp.username), [(201, 403), OK, OK]),
         ("organization", Some(&org.username), [HIDDEN, (201, 403), OK]),
