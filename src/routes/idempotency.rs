@@ -49,8 +49,8 @@ pub fn parse_key(value: &[u8]) -> Result<String, ApiError> {
     String::from_utf8(value.to_vec()).map_err(|_| bad("is not ASCII"))
 }
 
-/// The middleware, for the authenticated `/v1` scope (inside the token check, whose
-/// verdict it reads).
+/// A `POST` with an `Idempotency-Key`, after the token check (whose verdict it reads), from
+/// `routes::middleware::authenticate`.
 pub async fn idempotent(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

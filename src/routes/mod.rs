@@ -29,10 +29,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(scope("/v1/auth").service(auth::token).service(auth::revoke));
     cfg.service(
         scope("/v1")
-            // Innermost first: the token check runs before the idempotency keys, which
-            // read its verdict; ETags are computed on the handler's own answer.
-            .wrap(from_fn(crate::http::etag::etag))
-            .wrap(from_fn(idempotency::idempotent))
             .wrap(from_fn(middleware::authenticate))
             .service(me::me)
             .service(me::change_password)
