@@ -35,8 +35,7 @@ pub async fn change_password(db: Db, b: Body<ChangeOwnPassword>) -> Result<HttpR
     let again = db.clone();
     let change = db.run(move |s, p| sessions::start_own_change(s.conn()?, p, b.0)).await?;
     let state = again.state();
-    let current = std::mem::take(&mut change.current.clone());
-    if !state.hasher.verify(current, Some(change.stored.clone())).await? {
+    if !state.hasher.verify(change.current.clone(), Some(change.stored.clone())).await? {
         return Err(sessions::wrong_current_password());
     }
     let hash = state.hasher.hash(change.new.clone()).await?;

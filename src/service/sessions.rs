@@ -125,7 +125,22 @@ pub async fn revoke(pool: &Pool, token: Verified) -> Result<(), ApiError> {
     if expires_at < now {
         return Ok(());
     }
-    Session::new(pool.clone())
-        .run(move |s| write_tx(s.conn()?, |conn| Ok(repo::sessions::revoke(conn, &token.jti, expires_at, now)?)))
-        .await
+    let revoked = Session::new(pool.clone())
+        .run(move |s| {
+            write_tx(s.conn()?, |conn| {
+                repo::sessions::revoke(conn, &token.jti, expires_at, now).map_err(|e| {
+                    // Revoked at the same moment by another request: revoked either way.
+                    if crate::db::is_unique_violation(&e) { already_revoked() } else { e.into() }
+                })
+            })
+        })
+        .await;
+    match revoked {
+        Err(ApiError::Conflict { code: Code::ConcurrentChange, .. }) | Ok(()) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn already_revoked() -> ApiError {
+    ApiError::conflict(Code::ConcurrentChange, "the token was revoked at the same time")
 }
