@@ -28,49 +28,34 @@ pub struct TokenRequest {
     pub client_secret: Option<String>,
 }
 
-/// The resource-owner password grant.
+/// The grants this server offers: a person's password (RFC 6749 §4.3) or an API client's
+/// credentials (§4.4, K3).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum PasswordGrantType {
+pub enum GrantType {
     Password,
-}
-
-/// The client credentials grant.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientCredentialsGrantType {
     ClientCredentials,
 }
 
-/// OAuth 2.0 resource-owner password grant (RFC 6749 §4.3): a person's login.
+/// A token request, as OAuth 2.0's form. `password`: `username` and `password`.
+/// `client_credentials`: `client_id` and `client_secret` here, or as `Authorization: Basic`
+/// (`client_id:client_secret`), not both. One object for both grants, so that generated
+/// clients, which handle one form schema, can send either.
 #[derive(Serialize, ToSchema)]
-pub struct PasswordGrantForm {
-    pub grant_type: PasswordGrantType,
+pub struct TokenForm {
+    pub grant_type: GrantType,
+    /// For `password`.
     #[schema(min_length = 1)]
-    pub username: String,
+    pub username: Option<String>,
+    /// For `password`.
     #[schema(min_length = 1)]
-    pub password: String,
-}
-
-/// OAuth 2.0 client credentials grant (RFC 6749 §4.4): an API client (K3). The credentials
-/// go either here or in `Authorization: Basic` (`client_id:client_secret`), not both.
-#[derive(Serialize, ToSchema)]
-pub struct ClientCredentialsForm {
-    pub grant_type: ClientCredentialsGrantType,
-    /// The client's id (without Basic authentication).
+    pub password: Option<String>,
+    /// For `client_credentials` without Basic authentication.
     #[schema(value_type = Option<Uuid>)]
     pub client_id: Option<String>,
-    /// The client's secret (without Basic authentication).
+    /// For `client_credentials` without Basic authentication.
     #[schema(min_length = 1)]
     pub client_secret: Option<String>,
-}
-
-/// A token request: a person's or an API client's.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum TokenForm {
-    Password(PasswordGrantForm),
-    ClientCredentials(ClientCredentialsForm),
 }
 
 /// The token types this server issues.
