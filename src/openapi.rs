@@ -184,7 +184,11 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
                     op,
                     "If-Match",
                     "`*` or the ETag of the resource as read: the write happens only while it is current",
-                    None,
+                    Some(
+                        utoipa::openapi::schema::ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(r#"^\s*(\*|"[!#-~]*"(\s*,\s*"[!#-~]*")*)\s*$"#)),
+                    ),
                 );
                 add_if_missing(op, "412", "`precondition_failed`: the resource changed since the ETag in If-Match");
                 add_if_missing(op, "400", "`invalid_if_match`: a weak or malformed If-Match");
@@ -258,7 +262,9 @@ fn problem_codes(doc: &mut utoipa::openapi::OpenApi) {
     if let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") {
         code.enum_values = Some(codes.iter().map(|c| serde_json::Value::from(*c)).collect());
     }
-    let rules: Vec<String> = Refusal::ALL.iter().map(|r| r.rule().to_string()).collect();
+    // The refusals' rules, and K7, which throttled logins name (429, not a refusal).
+    let rules: Vec<String> =
+        Refusal::ALL.iter().map(|r| r.rule()).chain([crate::authz::Rule::K7]).map(|r| r.to_string()).collect();
     if let Some(RefOr::T(Schema::Object(rule))) = problem.properties.get_mut("rule") {
         let mut rules = rules;
         rules.sort();
