@@ -434,3 +434,19 @@ async fn k7_without_a_trusted_proxy_the_forwarded_address_is_ignored() {
     let res = password_login(&app, &app.base, &sp.username, PASSWORD, Some("203.0.113.99")).await;
     assert_eq!((res.status, res.code()), (429, "too_many_attempts"), "the peer address counts, not the header");
 }
+
+#[actix_web::test]
+async fn k6_a_revocation_record_is_pruned_once_its_token_would_have_expired() {
+    let app = spawn_app().await;
+    let pool = siprov::db::connect_and_migrate(&app.settings.database).unwrap();
+    let mut conn = pool.get().unwrap();
+    let now = siprov::service::identity::unix_now();
+    use siprov::db::repo::sessions;
+    // A token that expired a minute ago (recorded when it was still valid) ...
+    sessions::revoke(&mut conn, "expired-jti", now - 60, now - 120).unwrap();
+    sessions::revoke(&mut conn, "live-jti", now + 600, now - 120).unwrap();
+    assert_eq!(sessions::revoked_count(&mut conn).unwrap(), 2);
+    // ... is forgotten by the next revocation; a live one stays, and revoking twice is no error.
+    sessions::revoke(&mut conn, "live-jti", now + 600, now).unwrap();
+    assert_eq!(sessions::revoked_count(&mut conn).unwrap(), 1);
+}
