@@ -39,7 +39,8 @@ pub enum GrantType {
 
 /// A token request, as OAuth 2.0's form. `password`: `username` and `password`.
 /// `client_credentials`: `client_id` and `client_secret` here, or as `Authorization: Basic`
-/// (`client_id:client_secret`), not both. One object for both grants, so that generated
+/// (`client_id:client_secret`), not both. The other grant's fields are refused (400
+/// `invalid_request`). One object for both grants, so that generated
 /// clients, which handle one form schema, can send either.
 #[derive(Serialize, ToSchema)]
 pub struct TokenForm {
@@ -112,6 +113,12 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     let (subject, generation) = match request.grant_type.as_deref() {
         None => return Err(ApiError::bad_request(Code::InvalidRequest, "grant_type is required")),
         Some("password") => {
+            if request.client_id.is_some() || request.client_secret.is_some() {
+                return Err(ApiError::bad_request(
+                    Code::InvalidRequest,
+                    "client_id and client_secret go with grant_type=client_credentials, not password",
+                ));
+            }
             let (Some(username), Some(password)) = (request.username, request.password) else {
                 return Err(ApiError::bad_request(Code::InvalidRequest, "username and password are required"));
             };
@@ -121,6 +128,12 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
             (Subject::Login(id), generation)
         }
         Some("client_credentials") => {
+            if request.username.is_some() || request.password.is_some() {
+                return Err(ApiError::bad_request(
+                    Code::InvalidRequest,
+                    "username and password go with grant_type=password, not client_credentials",
+                ));
+            }
             let (id, secret) = client_credentials(&req, request.client_id, request.client_secret)?;
             let Some(id) = crate::domain::ids::parse_uuid(&id).map(ApiClientId) else {
                 return Err(ApiError::unauthorized(Code::InvalidClient, "the client_id or client_secret is wrong"));

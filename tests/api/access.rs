@@ -192,6 +192,20 @@ async fn k3_client_credentials_by_basic_or_body_and_every_bad_credential_is_a_cl
     assert_eq!((twice.status, twice.code()), (400, "invalid_request"));
     let missing = token_request(&app, None, &[("grant_type", "client_credentials"), ("client_id", &id)]).await;
     assert_eq!((missing.status, missing.code()), (400, "invalid_request"));
+    let mixed = token_request(
+        &app,
+        Some(basic(&id, &secret)),
+        &[("grant_type", "client_credentials"), ("username", "admin"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!((mixed.status, mixed.code()), (400, "invalid_request"), "a person's fields on a client's grant");
+    let mixed = token_request(
+        &app,
+        None,
+        &[("grant_type", "password"), ("username", ADMIN), ("password", PASSWORD), ("client_id", "null")],
+    )
+    .await;
+    assert_eq!((mixed.status, mixed.code()), (400, "invalid_request"), "a client's fields on a person's grant");
     let other = token_request(&app, None, &[("grant_type", "authorization_code")]).await;
     assert_eq!((other.status, other.code()), (400, "unsupported_grant_type"));
 }
