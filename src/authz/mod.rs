@@ -15,6 +15,7 @@
 //! configuration, and what an authenticated phone may fetch. How a phone's credentials are
 //! checked (F4) is the pure `crate::provisioning::digest`; what its verdict allows is here.
 
+pub mod access;
 pub mod accounts;
 pub mod devices;
 pub mod nodes;
@@ -62,6 +63,13 @@ pub enum Rule {
     F7,
     F8,
     F9,
+    K1,
+    K2,
+    K3,
+    K4,
+    K5,
+    K6,
+    K7,
 }
 
 impl fmt::Display for Rule {
@@ -110,11 +118,14 @@ pub enum Refusal {
     AccountNotManaged,
     SipPasswordNotAllowed,
     ProvisioningLoginNotAllowed,
+    InsufficientScope,
+    NotAPerson,
+    NotAnAncestor,
 }
 
 impl Refusal {
     /// Every refusal, for documentation (the OpenAPI enum of problem codes) and tests.
-    pub const ALL: [Refusal; 22] = [
+    pub const ALL: [Refusal; 25] = [
         Refusal::Hidden,
         Refusal::CreateNotAllowed,
         Refusal::CannotDeleteSelf,
@@ -137,6 +148,9 @@ impl Refusal {
         Refusal::AccountNotManaged,
         Refusal::SipPasswordNotAllowed,
         Refusal::ProvisioningLoginNotAllowed,
+        Refusal::InsufficientScope,
+        Refusal::NotAPerson,
+        Refusal::NotAnAncestor,
     ];
 
     pub fn rule(self) -> Rule {
@@ -160,6 +174,9 @@ impl Refusal {
             AccountNotManaged => Rule::A6,
             SipPasswordNotAllowed => Rule::F2,
             ProvisioningLoginNotAllowed => Rule::F3,
+            InsufficientScope => Rule::K2,
+            NotAPerson => Rule::K3,
+            NotAnAncestor => Rule::K5,
         }
     }
 
@@ -189,6 +206,9 @@ impl Refusal {
             // The same refusals as A2's and D8's, named under the F rules that apply them.
             SipPasswordNotAllowed => "not_account_manager",
             ProvisioningLoginNotAllowed => "provisioning_not_allowed",
+            InsufficientScope => "insufficient_scope",
+            NotAPerson => "not_a_person",
+            NotAnAncestor => "not_an_ancestor",
         }
     }
 
@@ -235,6 +255,12 @@ impl Refusal {
             }
             ProvisioningLoginNotAllowed => {
                 "a device's provisioning password is issued by those with provisioning rights in its context"
+            }
+            InsufficientScope => "this API client's scope is read: it may only send GET requests",
+            NotAPerson => "API clients cannot manage API clients or passwords; a person's login must do it",
+            NotAnAncestor => {
+                "a login changes its own password with POST /v1/me/password and its current password; \
+                 this route is for the owners of ancestor nodes and system admins"
             }
         }
     }
