@@ -84,7 +84,7 @@ class Walkthrough:
 
     def token(self, username, password):
         m = self.models
-        grant = m.PasswordGrantForm(grant_type=m.GrantType.PASSWORD, username=username, password=password)
+        grant = m.TokenForm(grant_type=m.GrantType.PASSWORD, username=username, password=password)
         tok = self.call("auth", "token", None, 200, body=grant)
         assert isinstance(tok, m.TokenResponse) and tok.token_type == m.TokenType.BEARER
         return tok.access_token
@@ -94,7 +94,7 @@ class Walkthrough:
         assert isinstance(self.call("health", "healthz", None, 200), m.Health)
         admin = self.token("admin", ADMIN_PASSWORD)
         self.refused("auth", "token", None, 401, "invalid_grant",
-                     body=m.PasswordGrantForm(grant_type=m.GrantType.PASSWORD, username="admin", password="wrong"))
+                     body=m.TokenForm(grant_type=m.GrantType.PASSWORD, username="admin", password="wrong"))
 
         # A service provider with view, an organization with modify, a user with none (P4).
         sp = self.call("service_providers", "create_service_provider", admin, 201, body=m.CreateTenant(

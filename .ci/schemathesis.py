@@ -65,7 +65,8 @@ def seed(base, admin):
     that a phone and a number (or a login) drawn at random are often a line (or an owner),
     and empty nodes exist for deletes to succeed on."""
     known = {k: [] for k in ("sp", "org", "user", "account", "device", "username", "empty_sp", "empty_org",
-                             "empty_user", "spare_account", "spare_device", "provisioning_file", "webhook",
+                             "empty_user", "spare_account", "spare_device", "provisioning_file", "api_client",
+                             "spare_api_client", "webhook",
                              "spare_webhook", "delivery")}
     for n, tenant in enumerate(("other", "home")):
         sp = call(base, "POST", "/v1/service-providers", admin, {
@@ -132,6 +133,14 @@ def seed(base, admin):
         for dev in devices:
             for login in logins:
                 call(base, "POST", f"/v1/devices/{dev}/owners", admin, {"username": login})
+        # API clients of each node kind (K1), and spare ones for deletes and rotations.
+        for kind, node in (("service-providers", sp["id"]), ("organizations", org["id"]), ("users", user["id"])):
+            client = call(base, "POST", f"/v1/{kind}/{node}/api-clients", admin,
+                          {"name": f"{tenant} {kind} pipeline", "scope": "read"})
+            known["api_client"].append(client["id"])
+            spare = call(base, "POST", f"/v1/{kind}/{node}/api-clients", admin,
+                         {"name": f"{tenant} {kind} spare", "scope": "write"})
+            known["spare_api_client"].append(spare["id"])
         known["device"] += devices
         known["username"] += logins
         deliveries = call(base, "GET", f"/v1/webhooks/{hook['id']}/deliveries", admin)
@@ -146,6 +155,7 @@ ID_KINDS = [
     ("^/v1/users/\\{id\\}", "user"),
     ("^/v1/accounts/\\{id\\}", "account"),
     ("^/v1/devices/\\{id\\}", "device"),
+    ("^/v1/api-clients/\\{id\\}", "api_client"),
     ("^/v1/webhooks/\\{id\\}", "webhook"),
 ]
 
@@ -169,6 +179,8 @@ def config_for(known, work, login, password):
         "delete_user": {"path.id": ("empty_user", 0.6)},
         "delete_account": {"path.id": ("spare_account", 0.6)},
         "delete_device": {"path.id": ("spare_device", 0.6)},
+        "delete_api_client": {"path.id": ("spare_api_client", 0.6)},
+        "rotate_api_client_secret": {"path.id": ("spare_api_client", 0.6)},
         "delete_webhook": {"path.id": ("spare_webhook", 0.6)},
         "retry_webhook_delivery": {"path.id": ("webhook", 0.6), "path.delivery_id": ("delivery", 0.6)},
         "add_line": {"path.id": ("device", 0.6), "body.account_id": ("account", 0.6)},
@@ -179,6 +191,8 @@ def config_for(known, work, login, password):
     for op, params in specific.items():
         bindings = ", ".join(f'"{k}" = {{ dictionary = "{d}", probability = {p} }}' for k, (d, p) in params.items())
         text += f'\n[[operations]]\ninclude-operation-id = ["{op}"]\nparameters = {{ {bindings} }}\n'
+    # Revoking every token of the persona's login (K6) would end the run: its token is fixed.
+    text += '\n[[operations]]\ninclude-operation-id = ["revoke_tokens"]\nenabled = false\n'
     text += ('\n[[operations]]\ninclude-operation-id = ["token"]\n'
              f'parameters = {{ "body.username" = "{login}", "body.password" = "{password}" }}\n')
     for regex, kind in ID_KINDS:

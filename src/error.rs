@@ -47,12 +47,18 @@ pub enum ApiError {
     MethodNotAllowed { allow: String },
     #[error("conflict: {code}")]
     Conflict { code: Code, detail: String },
+    /// `If-Match` no longer holds: the resource changed since the caller read it.
+    #[error("precondition failed")]
+    PreconditionFailed,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// K7: too many failed logins; try again after `retry_after` seconds.
+    #[error("throttled for {retry_after} s")]
+    Throttled { retry_after: u64 },
     #[error("unavailable ({why:?}): {cause}")]
     Unavailable { why: Unavailable, cause: String },
     #[error("internal error: {0}")]
@@ -142,6 +148,13 @@ impl ApiError {
                 None,
                 vec![],
             ),
+            ApiError::PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                Code::PreconditionFailed.as_str(),
+                "the resource changed since the ETag given in If-Match; read it again and retry".to_owned(),
+                None,
+                vec![],
+            ),
             ApiError::Conflict { code, detail } => (StatusCode::CONFLICT, code.as_str(), detail.clone(), None, vec![]),
             ApiError::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -165,6 +178,13 @@ impl ApiError {
                 Code::PayloadTooLarge.as_str(),
                 format!("request bodies are limited to {BODY_LIMIT} bytes"),
                 None,
+                vec![],
+            ),
+            ApiError::Throttled { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Code::TooManyAttempts.as_str(),
+                format!("too many failed logins; try again in {retry_after} s (rule K7)"),
+                Some(crate::authz::Rule::K7.to_string()),
                 vec![],
             ),
             ApiError::Unavailable { why, .. } => (
@@ -225,6 +245,8 @@ impl ResponseError for ApiError {
             let code = problem.code.as_str();
             let value = if code == "invalid_grant" {
                 "Bearer realm=\"siprov\"".to_owned()
+            } else if code == "invalid_client" {
+                "Basic realm=\"siprov\"".to_owned()
             } else {
                 format!(
                     "Bearer realm=\"siprov\", error=\"{}\"",
@@ -237,6 +259,11 @@ impl ResponseError for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let ApiError::Throttled { retry_after } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            res.insert_header((header::RETRY_AFTER, v));
         }
         if let ApiError::MethodNotAllowed { allow } = self
             && let Ok(v) = HeaderValue::from_str(allow)

@@ -44,6 +44,7 @@ use crate::error::Problem;
         (name = "audit", description = "Who changed what, when (L1, L2)"),
         (name = "webhooks", description = "Audit events sent to partners as they happen (L3, L4)"),
         (name = "provisioning", description = "What phones fetch, authenticated as their MAC (F4–F8)"),
+        (name = "api clients", description = "Machine logins of a node, for pipelines and partners (K1–K4)"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]
@@ -121,8 +122,14 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
         let authenticated = path.starts_with("/v1/") && !path.starts_with("/v1/auth/");
         let phone = path.starts_with("/provisioning/");
         let uses_database = path.starts_with("/v1/") || path == "/readyz" || phone;
-        let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-        for op in ops.into_iter().flatten() {
+        let ops = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
+        for (method, op) in ops.into_iter().filter_map(|(m, o)| o.as_mut().map(|o| (m, o))) {
             for response in op.responses.responses.values_mut() {
                 if let RefOr::T(r) = response
                     && r.description.is_empty()
@@ -178,6 +185,36 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
                     add_if_missing(op, "422", "`invalid_limit`: `limit` out of 1..=500");
                 }
             }
+            if authenticated && method == "post" {
+                add_idempotency_key(op);
+            }
+            let single = single_resource(path);
+            if authenticated && method == "get" {
+                add_header(
+                    op,
+                    "If-None-Match",
+                    "An ETag of this answer: 304 with no body while it is still current",
+                    None,
+                );
+                if !op.responses.responses.contains_key("304") {
+                    let not_modified = ResponseBuilder::new().description("Not modified: the ETag given is current");
+                    op.responses.responses.insert("304".into(), not_modified.build().into());
+                }
+            }
+            if authenticated && single && (method == "patch" || method == "delete") {
+                add_header(
+                    op,
+                    "If-Match",
+                    "`*` or the ETag of the resource as read: the write happens only while it is current",
+                    Some(
+                        utoipa::openapi::schema::ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(r#"^\s*(\*|"[!#-~]*"(\s*,\s*"[!#-~]*")*)\s*$"#)),
+                    ),
+                );
+                add_if_missing(op, "412", "`precondition_failed`: the resource changed since the ETag in If-Match");
+                add_if_missing(op, "400", "`invalid_if_match`: a weak or malformed If-Match");
+            }
             if uses_database {
                 add_if_missing(
                     op,
@@ -189,6 +226,50 @@ fn apply_conventions(doc: &mut utoipa::openapi::OpenApi) {
             add_if_missing(op, "500", "`internal_error`: a bug; the body reveals nothing, the log has the cause");
         }
     }
+}
+
+/// `/v1/{collection}/{id}`: a single resource with an ETag that `If-Match` may name.
+fn single_resource(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    matches!(parts.as_slice(), ["v1", _, "{id}"])
+}
+
+/// An optional request header parameter.
+fn add_header(
+    op: &mut Operation,
+    name: &str,
+    description: &str,
+    schema: Option<utoipa::openapi::schema::ObjectBuilder>,
+) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let schema = schema.unwrap_or_else(|| utoipa::openapi::schema::ObjectBuilder::new().schema_type(Type::String));
+    let param = ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));
+}
+
+/// `Idempotency-Key` on every authenticated POST, and the answers it adds.
+fn add_idempotency_key(op: &mut Operation) {
+    let schema = utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(255))
+        .pattern(Some("^[!-~]+$"));
+    add_header(
+        op,
+        "Idempotency-Key",
+        "1 to 255 visible ASCII characters. The same key from the same login with the same request \
+         within 24 h replays the first answer (`Idempotent-Replayed: true`, secrets read `<redacted>`)",
+        Some(schema),
+    );
+    add_if_missing(op, "400", "`malformed_json`, or `invalid_idempotency_key`");
+    add_if_missing(op, "409", "`idempotency_key_in_flight`: the first request with this key is still running");
+    add_if_missing(op, "422", "`idempotency_key_reused`: the key came before with another request");
 }
 
 /// The problem `code` is one of a closed set: the refusals of `authz` and the codes of
@@ -203,7 +284,9 @@ fn problem_codes(doc: &mut utoipa::openapi::OpenApi) {
     if let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") {
         code.enum_values = Some(codes.iter().map(|c| serde_json::Value::from(*c)).collect());
     }
-    let rules: Vec<String> = Refusal::ALL.iter().map(|r| r.rule().to_string()).collect();
+    // The refusals' rules, and K7, which throttled logins name (429, not a refusal).
+    let rules: Vec<String> =
+        Refusal::ALL.iter().map(|r| r.rule()).chain([crate::authz::Rule::K7]).map(|r| r.to_string()).collect();
     if let Some(RefOr::T(Schema::Object(rule))) = problem.properties.get_mut("rule") {
         let mut rules = rules;
         rules.sort();

@@ -18,7 +18,8 @@ pub struct AppState {
 }
 
 /// Phone provisioning (F3–F8): how phones authenticate, where they are sent, how long a
-/// rotated password lasts, and whose `X-Forwarded-For` is believed.
+/// rotated password lasts, and whose `X-Forwarded-For` is believed (for K7's login throttle
+/// too).
 pub struct Phones {
     pub auth: PhoneAuth,
     /// The public base URL, without a trailing slash.

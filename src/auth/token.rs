@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::domain::LoginId;
+use crate::domain::{ApiClientId, LoginId};
 
 pub const ISSUER: &str = "siprov";
 pub const AUDIENCE: &str = "siprov-api";
@@ -30,6 +30,32 @@ pub struct Claims {
     pub exp: u64,
     pub iat: u64,
     pub jti: String,
+    /// The generation of the login (or API client) when the token was issued: a password
+    /// change, a secret rotation or "revoke all" raises the stored one, and a token whose
+    /// generation is older is refused (K4, K5, K6). Tokens issued before generations existed
+    /// read as 0, the column's default.
+    #[serde(default, rename = "gen")]
+    pub generation: i64,
+    /// True for an API client's token, whose `sub` is then the client's id (K3).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cli: bool,
+}
+
+/// Whom a token was issued to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Login(LoginId),
+    Client(ApiClientId),
+}
+
+/// What a valid token says: whom it was issued to, at which generation, its id (for
+/// revocation, K6) and when it expires (unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub subject: Subject,
+    pub generation: i64,
+    pub jti: String,
+    pub exp: u64,
 }
 
 /// The id of the key a secret makes: a digest that names the secret without revealing it,
@@ -81,10 +107,10 @@ impl Tokens {
             validation,
             ttl_secs,
         };
-        let probe = LoginId(Uuid::nil());
-        let (token, _) = tokens.issue(probe).map_err(|e| format!("token self-test (sign) failed: {e}"))?;
+        let probe = Subject::Login(LoginId(Uuid::nil()));
+        let (token, _) = tokens.issue(probe, 0).map_err(|e| format!("token self-test (sign) failed: {e}"))?;
         match tokens.verify(&token) {
-            Ok(sub) if sub == probe => Ok(tokens),
+            Ok(v) if v.subject == probe => Ok(tokens),
             Ok(_) => Err("token self-test returned the wrong subject".into()),
             Err(e) => Err(format!("token self-test (verify) failed: {e}")),
         }
@@ -95,16 +121,23 @@ impl Tokens {
         &self.signing_id
     }
 
-    /// A new token for a login: `(token, expires_in)`.
-    pub fn issue(&self, login_id: LoginId) -> Result<(String, u64), jsonwebtoken::errors::Error> {
+    /// A new token for a login or an API client at its current generation:
+    /// `(token, expires_in)`.
+    pub fn issue(&self, subject: Subject, generation: i64) -> Result<(String, u64), jsonwebtoken::errors::Error> {
         let now = now();
+        let (sub, cli) = match subject {
+            Subject::Login(id) => (id.to_string(), false),
+            Subject::Client(id) => (id.to_string(), true),
+        };
         let claims = Claims {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
-            sub: login_id.to_string(),
+            sub,
             exp: now + self.ttl_secs,
             iat: now,
             jti: Uuid::new_v4().to_string(),
+            generation,
+            cli,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.signing_id.clone());
@@ -112,14 +145,18 @@ impl Tokens {
         Ok((token, self.ttl_secs))
     }
 
-    /// The login id of a valid token.
-    pub fn verify(&self, token: &str) -> Result<LoginId, String> {
+    /// What a valid token says. Whether it is still honoured (its login or client exists
+    /// at its generation, it was not revoked) is for the database to say.
+    pub fn verify(&self, token: &str) -> Result<Verified, String> {
         let key = self.key_of(token)?;
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation).map_err(|e| e.to_string())?;
-        if data.claims.iat > now() + LEEWAY_SECS {
+        let c = data.claims;
+        if c.iat > now() + LEEWAY_SECS {
             return Err("issued in the future".into());
         }
-        Uuid::parse_str(&data.claims.sub).map(LoginId).map_err(|_| "subject is not a login id".to_owned())
+        let id = Uuid::parse_str(&c.sub).map_err(|_| "subject is not an id".to_owned())?;
+        let subject = if c.cli { Subject::Client(ApiClientId(id)) } else { Subject::Login(LoginId(id)) };
+        Ok(Verified { subject, generation: c.generation, jti: c.jti, exp: c.exp })
     }
 
     /// The key the token's header names, after checking that the header holds nothing but
@@ -182,10 +219,14 @@ mod tests {
     fn a_token_verifies_with_its_secret_only_and_carries_its_key_id() {
         let a = Tokens::new(&[7u8; 32], &[], 900).unwrap();
         let b = Tokens::new(&[8u8; 32], &[], 900).unwrap();
-        let id = LoginId(Uuid::new_v4());
-        let (t, ttl) = a.issue(id).unwrap();
+        let id = Subject::Login(LoginId(Uuid::new_v4()));
+        let (t, ttl) = a.issue(id, 3).unwrap();
         assert_eq!(ttl, 900);
-        assert_eq!(a.verify(&t).unwrap(), id);
+        assert_eq!(a.verify(&t).unwrap().subject, id);
+        assert_eq!(a.verify(&t).unwrap().generation, 3);
+        let client = Subject::Client(ApiClientId(Uuid::new_v4()));
+        let (ct, _) = a.issue(client, 0).unwrap();
+        assert_eq!(a.verify(&ct).unwrap().subject, client, "a client token names the client");
         assert!(b.verify(&t).is_err());
         assert!(a.verify("not.a.token").is_err());
         assert_eq!(jsonwebtoken::decode_header(&t).unwrap().kid.as_deref(), Some(a.signing_key_id()));
@@ -197,7 +238,9 @@ mod tests {
     fn a_hand_made_token_with_the_strict_header_is_accepted() {
         let tokens = Tokens::new(SECRET, &[], 900).unwrap();
         let sub = Uuid::new_v4();
-        assert_eq!(tokens.verify(&forge(&header(), &claims(sub), SECRET)).unwrap(), LoginId(sub));
+        let v = tokens.verify(&forge(&header(), &claims(sub), SECRET)).unwrap();
+        assert_eq!(v.subject, Subject::Login(LoginId(sub)));
+        assert_eq!(v.generation, 0, "a token without a generation is of generation 0");
         let without_typ = json!({"alg": "HS256", "kid": key_id(SECRET)});
         assert!(tokens.verify(&forge(&without_typ, &claims(sub), SECRET)).is_ok());
     }
@@ -292,10 +335,10 @@ mod tests {
         let old = [1u8; 32];
         let new = [2u8; 32];
         let before = Tokens::new(&old, &[], 900).unwrap();
-        let (old_token, _) = before.issue(LoginId(Uuid::new_v4())).unwrap();
+        let (old_token, _) = before.issue(Subject::Login(LoginId(Uuid::new_v4())), 0).unwrap();
         let rotated = Tokens::new(&new, &[&old], 900).unwrap();
         assert!(rotated.verify(&old_token).is_ok(), "a previous secret still verifies");
-        let (new_token, _) = rotated.issue(LoginId(Uuid::new_v4())).unwrap();
+        let (new_token, _) = rotated.issue(Subject::Login(LoginId(Uuid::new_v4())), 0).unwrap();
         assert_eq!(jsonwebtoken::decode_header(&new_token).unwrap().kid, Some(key_id(&new)));
         assert!(before.verify(&new_token).is_err(), "the old configuration does not know the new key");
         let dropped = Tokens::new(&new, &[], 900).unwrap();

@@ -15,6 +15,7 @@
 //! configuration, and what an authenticated phone may fetch. How a phone's credentials are
 //! checked (F4) is the pure `crate::provisioning::digest`; what its verdict allows is here.
 
+pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod devices;
@@ -67,6 +68,13 @@ pub enum Rule {
     F7,
     F8,
     F9,
+    K1,
+    K2,
+    K3,
+    K4,
+    K5,
+    K6,
+    K7,
 }
 
 impl fmt::Display for Rule {
@@ -115,11 +123,14 @@ pub enum Refusal {
     AccountNotManaged,
     SipPasswordNotAllowed,
     ProvisioningLoginNotAllowed,
+    InsufficientScope,
+    NotAPerson,
+    NotAnAncestor,
 }
 
 impl Refusal {
     /// Every refusal, for documentation (the OpenAPI enum of problem codes) and tests.
-    pub const ALL: [Refusal; 22] = [
+    pub const ALL: [Refusal; 25] = [
         Refusal::Hidden,
         Refusal::CreateNotAllowed,
         Refusal::CannotDeleteSelf,
@@ -142,6 +153,9 @@ impl Refusal {
         Refusal::AccountNotManaged,
         Refusal::SipPasswordNotAllowed,
         Refusal::ProvisioningLoginNotAllowed,
+        Refusal::InsufficientScope,
+        Refusal::NotAPerson,
+        Refusal::NotAnAncestor,
     ];
 
     pub fn rule(self) -> Rule {
@@ -165,6 +179,9 @@ impl Refusal {
             AccountNotManaged => Rule::A6,
             SipPasswordNotAllowed => Rule::F2,
             ProvisioningLoginNotAllowed => Rule::F3,
+            InsufficientScope => Rule::K2,
+            NotAPerson => Rule::K3,
+            NotAnAncestor => Rule::K5,
         }
     }
 
@@ -194,6 +211,9 @@ impl Refusal {
             // The same refusals as A2's and D8's, named under the F rules that apply them.
             SipPasswordNotAllowed => "not_account_manager",
             ProvisioningLoginNotAllowed => "provisioning_not_allowed",
+            InsufficientScope => "insufficient_scope",
+            NotAPerson => "not_a_person",
+            NotAnAncestor => "not_an_ancestor",
         }
     }
 
@@ -240,6 +260,12 @@ impl Refusal {
             }
             ProvisioningLoginNotAllowed => {
                 "a device's provisioning password is issued by those with provisioning rights in its context"
+            }
+            InsufficientScope => "this API client's scope is read: it may only send GET requests",
+            NotAPerson => "API clients cannot manage API clients or passwords; a person's login must do it",
+            NotAnAncestor => {
+                "a login changes its own password with POST /v1/me/password and its current password; \
+                 this route is for the owners of ancestor nodes and system admins"
             }
         }
     }

@@ -83,8 +83,8 @@ pub struct Settings {
     pub public_url: String,
     /// How long a rotated provisioning password still works (F3).
     pub provisioning_grace: Duration,
-    /// Peers whose `X-Forwarded-For` is believed (F7 throttles the client address behind
-    /// them); empty: the peer is the client.
+    /// Peers whose `X-Forwarded-For` is believed (F7 and K7 throttle the client address
+    /// behind them); empty: the peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 

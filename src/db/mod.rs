@@ -17,7 +17,10 @@ macro_rules! native {
 
 pub mod repo;
 pub mod schema;
+mod tx;
 pub mod types;
+
+pub use tx::write_tx;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -388,44 +391,6 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 {
     Session::new(pool.clone()).run(move |s| f(s.conn()?)).await
-}
-
-/// One SQLite write transaction at a time in this process (see [`write_tx`]).
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Runs `f` in one write transaction; any error rolls everything back, so a failed request
-/// leaves no partial rows. On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the
-/// write lock up front, so two racing writers queue on `busy_timeout` instead of one
-/// failing with "database is locked" when it upgrades a read lock.
-pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
-{
-    match conn {
-        DbConn::Postgresql(_) => conn.transaction(f),
-        DbConn::Sqlite(_) => {
-            // Writers of this process queue here, in order, instead of in SQLite's busy
-            // handler, which sleeps 1 to 100 ms between tries: under load that sleep, not
-            // the work, would set the tail latency of every write.
-            let _writer = SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(value) => match conn.batch_execute("COMMIT") {
-                    Ok(()) => Ok(value),
-                    Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                },
-                Err(e) => {
-                    if let Err(rollback) = conn.batch_execute("ROLLBACK") {
-                        tracing::error!(error = %rollback, "rollback failed");
-                    }
-                    Err(e)
-                }
-            }
-        }
-    }
 }
 
 /// Whether the database answers, for `/readyz`.

@@ -32,6 +32,7 @@ diesel::table! {
         password_hash -> Text,
         node_id -> Nullable<DbUuid>,
         created_at -> DbTime,
+        token_generation -> BigInt,
     }
 }
 
@@ -141,11 +142,59 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+
+    api_clients (id) {
+        id -> DbUuid,
+        node_id -> DbUuid,
+        name -> Text,
+        scope -> Text,
+        secret_hash -> Text,
+        token_generation -> BigInt,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
 
     provisioning_failures (address) {
         address -> Text,
         window_start -> BigInt,
         failures -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbUuid;
+
+    login_failures (id) {
+        id -> DbUuid,
+        username -> Text,
+        address -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -169,6 +218,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     device_owners,
     device_logins,
     provisioning_failures,
+    api_clients,
+    revoked_tokens,
+    login_failures,
+    idempotency_keys,
 );
 
 diesel::table! {

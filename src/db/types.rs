@@ -245,6 +245,8 @@ macro_rules! text_enum {
 
 text_enum!(crate::domain::Level, "level");
 text_enum!(crate::domain::NodeKind, "node kind");
+text_enum!(crate::domain::Scope, "scope");
+bindable!(Text, crate::domain::Scope);
 bindable!(Text, crate::domain::Level);
 bindable!(Text, crate::domain::NodeKind);
 
@@ -296,6 +298,8 @@ typed_id!(crate::domain::NodeId);
 typed_id!(crate::domain::LoginId);
 typed_id!(crate::domain::DeviceId);
 typed_id!(crate::domain::AccountId);
+typed_id!(crate::domain::ApiClientId);
+bindable!(DbUuid, crate::domain::ApiClientId);
 bindable!(DbUuid, crate::domain::NodeId);
 bindable!(DbUuid, crate::domain::LoginId);
 bindable!(DbUuid, crate::domain::DeviceId);

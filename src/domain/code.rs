@@ -39,6 +39,11 @@ codes! {
     InvalidRequest = "invalid_request",
     /// A token request with a grant type this server does not offer (OAuth 2.0).
     UnsupportedGrantType = "unsupported_grant_type",
+    /// An `Idempotency-Key` that is empty, over 255 characters or not visible ASCII.
+    InvalidIdempotencyKey = "invalid_idempotency_key",
+    /// An `If-Match` that is not `*` or a list of strong tags (a weak tag cannot be
+    /// compared strongly).
+    InvalidIfMatch = "invalid_if_match",
     /// Any other request the server could not understand.
     BadRequest = "bad_request",
     // 401
@@ -48,6 +53,8 @@ codes! {
     InvalidGrant = "invalid_grant",
     /// A phone's credentials are missing or wrong, or its MAC unknown (F4: one answer for all).
     InvalidCredentials = "invalid_credentials",
+    /// An unknown API client or a wrong client secret (OAuth 2.0, K3).
+    InvalidClient = "invalid_client",
     // 404, 405
     NotFound = "not_found",
     MethodNotAllowed = "method_not_allowed",
@@ -62,8 +69,13 @@ codes! {
     /// The device's record cannot be rendered for its phone (no template for its vendor,
     /// more lines than the template configures).
     ConfigNotRenderable = "config_not_renderable",
+    /// The first request with this `Idempotency-Key` is still running.
+    IdempotencyKeyInFlight = "idempotency_key_in_flight",
     /// A related resource changed or went away during the request; retrying is safe.
     ConcurrentChange = "concurrent_change",
+    // 412
+    /// `If-Match` names a version the resource no longer has.
+    PreconditionFailed = "precondition_failed",
     // 413, 415
     PayloadTooLarge = "payload_too_large",
     UnsupportedMediaType = "unsupported_media_type",
@@ -102,8 +114,13 @@ codes! {
     InvalidHost = "invalid_host",
     InvalidPort = "invalid_port",
     InvalidSipUsername = "invalid_sip_username",
+    /// This `Idempotency-Key` came before with another request.
+    IdempotencyKeyReused = "idempotency_key_reused",
+    /// `current_password` is not the caller's password (K5).
+    WrongPassword = "wrong_password",
     // 429
-    /// Too many failed authentications from this address (F7).
+    /// Too many failed logins (K7) or phone authentications from one address (F7);
+    /// `Retry-After` says when to try again.
     TooManyAttempts = "too_many_attempts",
     // 500, 503
     InternalError = "internal_error",

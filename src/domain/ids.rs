@@ -58,6 +58,10 @@ id_type!(
     /// An account (telephone number).
     AccountId
 );
+id_type!(
+    /// An API client (K1); its `client_id` is this id.
+    ApiClientId
+);
 
 #[cfg(test)]
 mod tests {

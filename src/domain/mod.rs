@@ -10,7 +10,7 @@ pub mod sip;
 pub mod time;
 pub mod validate;
 
-pub use ids::{AccountId, DeviceId, LoginId, NodeId};
+pub use ids::{AccountId, ApiClientId, DeviceId, LoginId, NodeId};
 pub use mac::MacAddress;
 pub use number::PhoneNumber;
 pub use time::Timestamp;
@@ -43,6 +43,31 @@ impl Level {
             "none" => Some(Level::None),
             "view" => Some(Level::View),
             "modify" => Some(Level::Modify),
+            _ => None,
+        }
+    }
+}
+
+/// What an API client may do (K2): `read` is GET only, `write` whatever its node may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod client_address;
 pub mod cors;
+pub mod etag;
 pub mod head;
 pub mod headers;
 pub mod request_id;

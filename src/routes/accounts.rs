@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{Body, Db, PageQuery};
+use super::extract::{Body, Db, IfMatchHeader, PageQuery, Precondition};
 use super::{AccountPage, MemberPage, member_response};
+use crate::db::repo::Locked;
 use crate::domain::AccountId;
 use crate::error::{ApiError, Problem};
 use crate::service::accounts::{self, AccountView, CreateAccount, NewAccountView, PatchAccount, SipCredentials};
@@ -38,7 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>) -> Result<HttpResponse, ApiError> {
     let user = *id;
     let view = db.run_hashing(move |s, p| accounts::create(s.conn()?, p, user, b.0)).await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(super::created(format!("/v1/accounts/{}", view.account.id)).json(view))
 }
 
 /// Rotate an account's SIP password (F2): by whoever may change its settings; the old one
@@ -63,6 +64,11 @@ pub async fn list_accounts(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>
     Ok(super::page::<_, AccountPage>(page))
 }
 
+/// An account write's `If-Match`, checked against the account as `GET` shows it.
+fn precondition(h: IfMatchHeader, id: AccountId) -> Option<Precondition> {
+    Precondition::new(h, (Locked::Accounts, id.uuid()), move |c, p| accounts::get(c, p, id))
+}
+
 /// One account (owners, administrators, the tree, and its own user: A2, A3, A5).
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses((status = 200, body = AccountView)))]
 #[get("/accounts/{id}")]
@@ -79,9 +85,14 @@ pub async fn get_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, Ap
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_pin`, `invalid_email`, too long"),
 ))]
 #[patch("/accounts/{id}")]
-pub async fn patch_account(db: Db, id: web::Path<Uuid>, b: Body<PatchAccount>) -> Result<HttpResponse, ApiError> {
+pub async fn patch_account(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchAccount>,
+) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
-    let view = db.run_hashing(move |s, p| accounts::update(s.conn()?, p, id, b.0)).await?;
+    let view = db.run_hashing_if(precondition(h, id), move |s, p| accounts::update(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -93,9 +104,9 @@ pub async fn patch_account(db: Db, id: web::Path<Uuid>, b: Body<PatchAccount>) -
     (status = 409, body = Problem, content_type = "application/problem+json", description = "A5 `account_in_use`"),
 ))]
 #[delete("/accounts/{id}")]
-pub async fn delete_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_account(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
-    db.run(move |s, p| accounts::delete(s.conn()?, p, id)).await?;
+    db.run_if(precondition(h, id), move |s, p| accounts::delete(s.conn()?, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -120,8 +131,12 @@ async fn list_members(db: Db, id: Uuid, list: List, q: PageQuery) -> Result<Http
 }
 
 async fn add_member(db: Db, id: Uuid, list: List, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
+    let path = match list {
+        List::Owners => format!("/v1/accounts/{id}/owners"),
+        List::Administrators => format!("/v1/accounts/{id}/administrators"),
+    };
     let list = account_list(id, list);
-    Ok(member_response(db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
+    Ok(member_response(&path, db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
 }
 
 async fn remove_member(db: Db, id: Uuid, list: List, username: String) -> Result<HttpResponse, ApiError> {

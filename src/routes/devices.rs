@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{Body, Db, PageQuery};
+use super::extract::{Body, Db, IfMatchHeader, PageQuery, Precondition};
 use super::{DevicePage, MemberPage, member_response};
+use crate::db::repo::Locked;
 use crate::domain::{AccountId, DeviceId, NodeKind};
 use crate::error::{ApiError, Problem};
 use crate::service::devices::{self, CreateDevice, DeviceQuery, DeviceView, LineInput, PatchDevice};
@@ -35,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 async fn add(db: Db, context: (Uuid, NodeKind), b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
     let view = db.run(move |s, p| devices::add(s.conn()?, p, context, b.0)).await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(super::created(format!("/v1/devices/{}", view.id)).json(view))
 }
 
 async fn list(db: Db, context: (Uuid, NodeKind), q: DeviceQuery) -> Result<HttpResponse, ApiError> {
@@ -125,6 +126,11 @@ pub async fn list_user_devices(
     list(db, (*id, USER), q.into_inner()).await
 }
 
+/// A device write's `If-Match`, checked against the device as `GET` shows it.
+fn precondition(h: IfMatchHeader, id: DeviceId) -> Option<Precondition> {
+    Precondition::new(h, (Locked::Devices, id.uuid()), move |c, p| devices::get(c, p, id))
+}
+
 /// One device (D2; device owners too, A6).
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path)), responses(
     (status = 200, body = DeviceView),
@@ -146,9 +152,14 @@ pub async fn get_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, Api
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`, `mwi_not_a_line`"),
 ))]
 #[patch("/devices/{id}")]
-pub async fn patch_device(db: Db, id: web::Path<Uuid>, b: Body<PatchDevice>) -> Result<HttpResponse, ApiError> {
+pub async fn patch_device(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchDevice>,
+) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    let view = db.run(move |s, p| devices::update(s.conn()?, p, id, b.0)).await?;
+    let view = db.run_if(precondition(h, id), move |s, p| devices::update(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -158,9 +169,9 @@ pub async fn patch_device(db: Db, id: web::Path<Uuid>, b: Body<PatchDevice>) -> 
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1, D4, D5, D6, D8 `provisioning_not_allowed`"),
 ))]
 #[delete("/devices/{id}")]
-pub async fn delete_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_device(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
-    db.run(move |s, p| devices::delete(s.conn()?, p, id)).await?;
+    db.run_if(precondition(h, id), move |s, p| devices::delete(s.conn()?, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -174,8 +185,14 @@ pub async fn delete_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, 
 #[post("/devices/{id}/lines")]
 pub async fn add_line(db: Db, id: web::Path<Uuid>, b: Body<LineInput>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
+    let account = b.0.peek("account_id").and_then(|v| v.as_str()).and_then(crate::domain::ids::parse_uuid);
     let view = db.run(move |s, p| devices::add_line(s.conn()?, p, id, b.0)).await?;
-    Ok(HttpResponse::Created().json(view))
+    // The new line lives at the device's lines under its account (where it is removed).
+    let location = match account {
+        Some(account) => format!("/v1/devices/{id}/lines/{account}"),
+        None => format!("/v1/devices/{id}"),
+    };
+    Ok(super::created(location).json(view))
 }
 
 /// Take an account off the device; an MWI pointing at it is cleared and the remaining
@@ -211,7 +228,8 @@ pub async fn list_owners(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) 
 #[post("/devices/{id}/owners")]
 pub async fn add_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
-    Ok(member_response(db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
+    let path = format!("/v1/devices/{}/owners", *id);
+    Ok(member_response(&path, db.run(move |s, p| members::add(s.conn()?, p, list, b.0)).await?))
 }
 
 /// Take a login off the device owners list (A6; anyone may take itself off, A7).

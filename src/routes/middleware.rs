@@ -8,24 +8,41 @@
 //!
 //! [`extract::Db`]: super::extract::Db
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use crate::domain::code::Code;
 use crate::error::ApiError;
+use crate::http::etag;
 use crate::routes::extract::Authenticated;
 use crate::state::AppState;
 
+/// The token check, then what every authenticated answer shares, done here rather than as
+/// layers of their own (each layer costs every request): a `POST` with an
+/// `Idempotency-Key` goes through [`idempotency`], and a `GET` or `PATCH` answer gets its
+/// `ETag` ([`etag`]).
+///
+/// [`idempotency`]: super::idempotency
+/// [`etag`]: crate::http::etag
 pub async fn authenticate(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let verdict = authenticated(&req);
     req.extensions_mut().insert(verdict);
-    next.call(req).await
+    let method = req.method().clone();
+    if method == Method::POST && req.headers().contains_key(super::idempotency::HEADER) {
+        return super::idempotency::idempotent(req, next).await;
+    }
+    if !etag::tagged(&method) {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
+    let res = next.call(req).await?;
+    etag::tag(&method, if_none_match.as_ref().map(|v| v.as_bytes()), res).await
 }
 
 fn authenticated(req: &ServiceRequest) -> Result<Authenticated, ApiError> {
@@ -43,9 +60,9 @@ fn authenticated(req: &ServiceRequest) -> Result<Authenticated, ApiError> {
         .ok_or_else(|| {
             ApiError::unauthorized(Code::InvalidToken, "the Authorization header must be `Bearer <token>`")
         })?;
-    let login_id = state
+    let verified = state
         .tokens
         .verify(token)
         .map_err(|_| ApiError::unauthorized(Code::InvalidToken, "the token is malformed, expired or wrongly signed"))?;
-    Ok(Authenticated(login_id))
+    Ok(Authenticated(verified))
 }

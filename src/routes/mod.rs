@@ -2,12 +2,14 @@
 //! through utoipa-actix-web, so none exists without its OpenAPI entry.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod devices;
 pub mod extract;
 pub mod fallback;
 pub mod health;
+pub mod idempotency;
 pub mod me;
 pub mod middleware;
 pub mod nodes;
@@ -26,12 +28,15 @@ use crate::service::members::Member;
 /// middleware by scope.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
-    cfg.service(scope("/v1/auth").service(auth::token));
+    cfg.service(scope("/v1/auth").service(auth::token).service(auth::revoke));
     cfg.configure(provisioning::configure);
     cfg.service(
         scope("/v1")
             .wrap(from_fn(middleware::authenticate))
             .service(me::me)
+            .service(me::change_password)
+            .service(me::revoke_tokens)
+            .configure(api_clients::configure)
             .configure(nodes::configure)
             .configure(devices::configure)
             .configure(accounts::configure)
@@ -76,6 +81,11 @@ page_type!(
     crate::service::accounts::AccountView
 );
 page_type!(
+    /// A page of API clients, in id order.
+    ApiClientPage,
+    crate::service::api_clients::ApiClientView
+);
+page_type!(
     /// A page of an owners or administrators list, in login order.
     MemberPage,
     Member
@@ -102,8 +112,20 @@ pub fn page<T, P: From<Paged<T>> + Serialize>(p: Paged<T>) -> HttpResponse {
     HttpResponse::Ok().json(P::from(p))
 }
 
-/// `201 Created` for a new list member, `200 OK` when it already was there: adding is
+/// `201 Created` for a new list member (with `Location`: the list's URI and the member's
+/// username, where it is removed), `200 OK` when it already was there: adding is
 /// idempotent, so a retried request does not fail.
-pub fn member_response((added, member): (bool, Member)) -> HttpResponse {
-    if added { HttpResponse::Created().json(member) } else { HttpResponse::Ok().json(member) }
+pub fn member_response(list_path: &str, (added, member): (bool, Member)) -> HttpResponse {
+    if added {
+        created(format!("{list_path}/{}", member.username)).json(member)
+    } else {
+        HttpResponse::Ok().json(member)
+    }
+}
+
+/// `201 Created` with `Location`: every create answers where its resource now lives.
+pub fn created(location: String) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::Created();
+    res.insert_header((actix_web::http::header::LOCATION, location));
+    res
 }

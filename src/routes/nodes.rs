@@ -5,7 +5,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::NodePage;
-use super::extract::{Body, Db, PageQuery};
+use super::extract::{Body, Db, IfMatchHeader, PageQuery, Precondition};
+use crate::db::repo::Locked;
 use crate::domain::NodeKind;
 use crate::error::{ApiError, Problem};
 use crate::service::nodes::{self, CreateTenant, CreateUser, NodeView, PatchNode, PatchProvider};
@@ -43,13 +44,23 @@ async fn list(
     Ok(super::page::<_, NodePage>(page))
 }
 
-async fn update(db: Db, id: Uuid, kind: NodeKind, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    let node = db.run(move |s, p| nodes::update(s.conn()?, p, id, kind, b.0)).await?;
+fn precondition(h: IfMatchHeader, id: Uuid, kind: NodeKind) -> Option<Precondition> {
+    Precondition::new(h, (Locked::Nodes, id), move |c, p| nodes::get(c, p, id, kind))
+}
+
+async fn update(
+    db: Db,
+    id: Uuid,
+    kind: NodeKind,
+    h: IfMatchHeader,
+    b: Body<PatchNode>,
+) -> Result<HttpResponse, ApiError> {
+    let node = db.run_if(precondition(h, id, kind), move |s, p| nodes::update(s.conn()?, p, id, kind, b.0)).await?;
     Ok(HttpResponse::Ok().json(node))
 }
 
-async fn remove(db: Db, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
-    db.run(move |s, p| nodes::delete(s.conn()?, p, id, kind)).await?;
+async fn remove(db: Db, id: Uuid, kind: NodeKind, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    db.run_if(precondition(h, id, kind), move |s, p| nodes::delete(s.conn()?, p, id, kind)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -60,7 +71,17 @@ async fn create_tenant(
     b: Body<CreateTenant>,
 ) -> Result<HttpResponse, ApiError> {
     let node = db.run_hashing(move |s, p| nodes::create_tenant(s.conn()?, p, kind, parent, b.0)).await?;
-    Ok(HttpResponse::Created().json(node))
+    Ok(super::created(node_location(&node)).json(node))
+}
+
+/// Where a new node lives.
+fn node_location(node: &NodeView) -> String {
+    let collection = match node.kind {
+        NodeKind::ServiceProvider => "service-providers",
+        NodeKind::Organization => "organizations",
+        NodeKind::User => "users",
+    };
+    format!("/v1/{collection}/{}", node.id)
 }
 
 const SP: NodeKind = NodeKind::ServiceProvider;
@@ -102,10 +123,11 @@ pub async fn get_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpRes
 pub async fn patch_service_provider(
     db: Db,
     id: web::Path<Uuid>,
+    h: IfMatchHeader,
     b: Body<PatchProvider>,
 ) -> Result<HttpResponse, ApiError> {
     let id = *id;
-    let node = db.run(move |s, p| nodes::update_provider(s.conn()?, p, id, b.0)).await?;
+    let node = db.run_if(precondition(h, id, SP), move |s, p| nodes::update_provider(s.conn()?, p, id, b.0)).await?;
     Ok(HttpResponse::Ok().json(node))
 }
 
@@ -116,8 +138,8 @@ pub async fn patch_service_provider(
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/service-providers/{id}")]
-pub async fn delete_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, *id, SP).await
+pub async fn delete_service_provider(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, SP, h).await
 }
 
 /// Create an organization under a service provider (N1, P1, P2, P4).
@@ -155,8 +177,13 @@ pub async fn get_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpRespons
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
 #[patch("/organizations/{id}")]
-pub async fn patch_organization(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    update(db, *id, ORG, b).await
+pub async fn patch_organization(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchNode>,
+) -> Result<HttpResponse, ApiError> {
+    update(db, *id, ORG, h, b).await
 }
 
 /// Delete an empty organization (N4).
@@ -166,8 +193,8 @@ pub async fn patch_organization(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>)
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/organizations/{id}")]
-pub async fn delete_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, *id, ORG).await
+pub async fn delete_organization(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, ORG, h).await
 }
 
 /// Create a user under an organization (N1, P1, P2, P4).
@@ -180,7 +207,7 @@ pub async fn delete_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpResp
 pub async fn create_user(db: Db, id: web::Path<Uuid>, b: Body<CreateUser>) -> Result<HttpResponse, ApiError> {
     let org = *id;
     let node = db.run_hashing(move |s, p| nodes::create_user(s.conn()?, p, org, b.0)).await?;
-    Ok(HttpResponse::Created().json(node))
+    Ok(super::created(node_location(&node)).json(node))
 }
 
 /// List an organization's users.
@@ -203,8 +230,13 @@ pub async fn get_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiEr
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
 #[patch("/users/{id}")]
-pub async fn patch_user(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Result<HttpResponse, ApiError> {
-    update(db, *id, USER, b).await
+pub async fn patch_user(
+    db: Db,
+    id: web::Path<Uuid>,
+    h: IfMatchHeader,
+    b: Body<PatchNode>,
+) -> Result<HttpResponse, ApiError> {
+    update(db, *id, USER, h, b).await
 }
 
 /// Delete a user with no accounts or devices (N4).
@@ -214,6 +246,6 @@ pub async fn patch_user(db: Db, id: web::Path<Uuid>, b: Body<PatchNode>) -> Resu
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
 #[delete("/users/{id}")]
-pub async fn delete_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    remove(db, *id, USER).await
+pub async fn delete_user(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
+    remove(db, *id, USER, h).await
 }

@@ -30,6 +30,12 @@ impl<T: DeserializeOwned> Input<T> {
         Ok(Input::from_value(value))
     }
 
+    /// A top-level field as sent, unjudged: for what the HTTP layer names in a header once
+    /// the use case has accepted the body (a new line's account in `Location`).
+    pub fn peek(&self, field: &str) -> Option<&serde_json::Value> {
+        self.value.get(field)
+    }
+
     pub fn from_value(value: serde_json::Value) -> Input<T> {
         Input { value, _of: PhantomData }
     }

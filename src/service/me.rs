@@ -7,7 +7,7 @@ use crate::auth::Principal;
 use crate::authz;
 use crate::db::repo::members::OWNER;
 use crate::db::{DbConn, repo};
-use crate::domain::{AccountId, DeviceId, Level, NodeLink};
+use crate::domain::{AccountId, ApiClientId, DeviceId, Level, NodeLink, Scope};
 use crate::error::ApiError;
 
 #[derive(Serialize, ToSchema)]
@@ -30,9 +30,22 @@ pub struct MyDevice {
     pub roles: Vec<String>,
 }
 
+/// The API client a caller is (K1, M1).
+#[derive(Serialize, ToSchema)]
+pub struct MyApiClient {
+    #[schema(value_type = Uuid)]
+    pub id: ApiClientId,
+    pub name: String,
+    /// `read` (GET only) or `write`, K2.
+    pub scope: Scope,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Me {
+    /// The login the caller acts as: for an API client, its node's login (K1).
     pub username: String,
+    /// The API client the caller is; null for a person's login.
+    pub api_client: Option<MyApiClient>,
     /// `system_admin`, `service_provider`, `organization` or `user`.
     pub role: String,
     /// The caller's node; null for a system admin.
@@ -65,6 +78,7 @@ pub fn me(conn: &mut DbConn, caller: &Principal) -> Result<Me, ApiError> {
     let node = caller.actor.node();
     Ok(Me {
         username: caller.username.clone(),
+        api_client: caller.client.as_ref().map(|c| MyApiClient { id: c.id, name: c.name.clone(), scope: c.scope }),
         role: caller.actor.role().to_owned(),
         node: node.map(|n| n.link()),
         device_provisioning: node.map(|n| n.level),

@@ -9,6 +9,7 @@
 //! on them, then the hashing, then the writes.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod audit;
 pub mod devices;
 pub mod identity;
@@ -18,6 +19,7 @@ pub mod members;
 pub mod nodes;
 mod objects_only;
 pub mod provisioning;
+pub mod sessions;
 
 use uuid::Uuid;
 

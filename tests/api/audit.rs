@@ -126,6 +126,35 @@ async fn every_kind_of_change_writes_exactly_one_event_with_its_changes_actor_an
     assert_eq!(e["organization_id"], org.id.as_str());
     assert_eq!(e["user_id"], user.id.as_str());
 
+    // API clients and passwords (K1, K4, K5).
+    let res = app
+        .post(&org.token, &format!("/v1/organizations/{}/api-clients", org.id), json!({"name": "CRM", "scope": "read"}))
+        .await;
+    res.assert(201);
+    let client = res.id();
+    let e = trail.one("api_client.created").await;
+    assert_eq!(e["changes"]["client_secret"], json!({"from": null, "to": "<redacted>"}));
+    assert!(!e.to_string().contains(res.body["client_secret"].as_str().unwrap()));
+    app.patch(&org.token, &format!("/v1/api-clients/{client}"), json!({"scope": "write"})).await.assert(200);
+    let e = trail.one("api_client.updated").await;
+    assert_eq!(e["changes"], json!({"scope": {"from": "read", "to": "write"}}));
+    app.post(&org.token, &format!("/v1/api-clients/{client}/secret"), json!({})).await.assert(200);
+    trail.one("api_client.secret_rotated").await;
+    app.delete(&org.token, &format!("/v1/api-clients/{client}")).await.assert(204);
+    trail.one("api_client.deleted").await;
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("/v1/users/{}/password", user.id),
+            Some(&org.token),
+            Some(json!({"password": "another-long-password"})),
+        )
+        .await;
+    assert!(res.status < 300, "{}", res.body);
+    let e = trail.one("user.password_set").await;
+    assert_eq!(e["changes"], json!({"password": {"from": "<redacted>", "to": "<redacted>"}}));
+    let user = Node { token: app.login(&user.username, "another-long-password").await, ..user };
+
     // Accounts: create with a PIN, change it, lists.
     let res = app
         .post(

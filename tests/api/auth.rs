@@ -175,16 +175,20 @@ async fn a_token_request_missing_a_field_is_400_invalid_request() {
 }
 
 #[actix_web::test]
-async fn a_grant_type_other_than_password_is_400_unsupported_grant_type() {
+async fn a_grant_type_other_than_password_or_client_credentials_is_400_unsupported_grant_type() {
     let app = spawn_app().await;
-    for grant in ["client_credentials", "authorization_code", "refresh_token", "PASSWORD"] {
+    for grant in ["authorization_code", "refresh_token", "PASSWORD", "CLIENT_CREDENTIALS"] {
         let res = token_request(&app, json!({"grant_type": grant, "username": ADMIN, "password": PASSWORD})).await;
         assert_eq!((res.status, res.code()), (400, "unsupported_grant_type"), "for {grant}: {}", res.body);
         assert_problem(&res, 400);
     }
-    let form =
-        form_token_request(&app, &format!("grant_type=client_credentials&username=admin&password={PASSWORD}")).await;
+    let form = form_token_request(&app, &format!("grant_type=implicit&username=admin&password={PASSWORD}")).await;
     assert_eq!((form.status, form.code()), (400, "unsupported_grant_type"), "form body: {}", form.body);
+    // client_credentials is an API client's grant (K3): a username and password are no
+    // client credentials.
+    let res =
+        token_request(&app, json!({"grant_type": "client_credentials", "username": ADMIN, "password": PASSWORD})).await;
+    assert_eq!((res.status, res.code()), (400, "invalid_request"), "{}", res.body);
 }
 
 #[actix_web::test]

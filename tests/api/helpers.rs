@@ -306,3 +306,37 @@ pub struct Node {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..12])
 }
+
+impl TestApp {
+    /// A second instance of the application on this app's database (as a second process
+    /// would be), serving on a port of its own: its base URL.
+    pub fn spawn_twin(&self) -> String {
+        let mut settings = self.settings.clone();
+        settings.listen = "127.0.0.1:0".parse().expect("addr");
+        let twin = Application::build(&settings).expect("build the second instance");
+        let base = format!("http://127.0.0.1:{}", twin.port());
+        actix_web::rt::spawn(twin.run_until_stopped());
+        base
+    }
+
+    /// Sends a request to another instance (`base`), as [`TestApp::call`] does.
+    pub async fn call_at(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self.client.request(method, format!("{base}{path}"));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut res = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .expect("request sent");
+        raw_res(&mut res).await
+    }
+}

@@ -10,6 +10,9 @@
 mod hardening;
 mod helpers;
 
+mod access;
+mod access_instances;
+mod access_matrix;
 mod accounts;
 mod audit;
 mod auth;
@@ -17,7 +20,9 @@ mod authz_devices_matrix;
 mod authz_nodes_matrix;
 mod browser;
 mod devices;
+mod etags;
 mod faults;
+mod idempotency;
 mod nodes;
 mod openapi_drift;
 mod phone;

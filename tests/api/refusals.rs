@@ -29,6 +29,10 @@ struct World {
     view_org: Node,
     /// The owner of another service provider.
     stranger: Node,
+    /// A `write` API client of the organization (K3: no password or client management).
+    client: Node,
+    /// The id of that client.
+    client_id: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -69,7 +73,15 @@ async fn world(app: &TestApp) -> World {
     let view_sp = app.sp("view").await;
     let view_org = app.org(&view_sp, "view").await;
     let stranger = app.sp("modify").await;
+    let (client_id, secret) = crate::access::new_client(app, &org.token, "organizations", &org.id, "write").await;
+    let client = Node {
+        id: org.id.clone(),
+        username: org.username.clone(),
+        token: crate::access::client_token(app, &client_id, &secret).await,
+    };
     World {
+        client,
+        client_id,
         sp,
         org,
         user,
@@ -309,6 +321,70 @@ fn invalid_rows(w: &World) -> Vec<Row> {
             HIDDEN,
         ),
         row(
+            "an API client creates an API client (K3)",
+            &w.client,
+            Method::POST,
+            format!("/v1/organizations/{org}/api-clients"),
+            json!({"name": "", "scope": "root"}),
+            (403, "not_a_person", "K3"),
+        ),
+        row(
+            "another tenant creates an API client of a service provider",
+            &w.stranger,
+            Method::POST,
+            format!("/v1/service-providers/{sp}/api-clients"),
+            json!({"name": "", "scope": "root"}),
+            HIDDEN,
+        ),
+        row(
+            "a user creates an API client of a sibling",
+            &w.viewer,
+            Method::POST,
+            format!("/v1/users/{user}/api-clients"),
+            json!({"name": 5}),
+            HIDDEN,
+        ),
+        row(
+            "another tenant changes an API client",
+            &w.stranger,
+            Method::PATCH,
+            format!("/v1/api-clients/{}", w.client_id),
+            json!({"name": "", "scope": "root"}),
+            HIDDEN,
+        ),
+        row(
+            "an API client changes a password (K3)",
+            &w.client,
+            Method::POST,
+            "/v1/me/password".into(),
+            json!({"current_password": 1, "new_password": "short"}),
+            (403, "not_a_person", "K3"),
+        ),
+        row(
+            "a user sets its own password without the current one (K5)",
+            &w.user,
+            Method::PUT,
+            format!("/v1/users/{user}/password"),
+            json!({"password": "short", "extra": 1}),
+            (403, "not_an_ancestor", "K5"),
+        ),
+        row(
+            "a user sets its organization's password",
+            &w.user,
+            Method::PUT,
+            format!("/v1/organizations/{org}/password"),
+            json!({"password": 7}),
+            HIDDEN,
+        ),
+        row(
+            "another tenant sets a service provider's password",
+            &w.stranger,
+            Method::PUT,
+            format!("/v1/service-providers/{sp}/password"),
+            json!({"password": ""}),
+            HIDDEN,
+        ),
+        row(
             "another tenant adds a device owner",
             &w.stranger,
             Method::POST,
@@ -377,7 +453,7 @@ async fn on_every_write_route_a_caller_without_rights_gets_its_refusal_whatever_
     let mut with_body: Vec<String> = vec![];
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            if op.get("requestBody").is_some() && path != "/v1/auth/token" {
+            if op.get("requestBody").is_some() && !path.starts_with("/v1/auth/") {
                 with_body.push(format!("{} {path}", method.to_uppercase()));
             }
         }
@@ -447,6 +523,22 @@ async fn a_refused_request_with_a_valid_password_or_pin_hashes_nothing_and_an_al
             format!("/v1/accounts/{}", w.account),
             json!({"voicemail": {"pin": "2468"}}),
             HIDDEN,
+        ),
+        row(
+            "a user sets its own password without the current one",
+            &w.user,
+            Method::PUT,
+            format!("/v1/users/{}/password", w.user.id),
+            json!({"password": PASSWORD}),
+            (403, "not_an_ancestor", "K5"),
+        ),
+        row(
+            "an API client sets a user's password",
+            &w.client,
+            Method::PUT,
+            format!("/v1/users/{}/password", w.user.id),
+            json!({"password": PASSWORD}),
+            (403, "not_a_person", "K3"),
         ),
         row(
             "a sibling sets an account's PIN",

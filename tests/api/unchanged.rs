@@ -150,3 +150,27 @@ async fn n6_a_device_patch_that_sends_the_whole_device_back_changes_nothing_and_
     let res = app.patch(&user.token, &path, json!({"label": "Mine"})).await;
     res.assert_refused(403, "provisioning_not_allowed", "D8");
 }
+
+#[actix_web::test]
+async fn n6_an_api_client_written_back_as_it_is_writes_nothing_and_keeps_its_etag() {
+    let app = spawn_app().await;
+    let sp = app.sp("modify").await;
+    let created = app
+        .post(
+            &sp.token,
+            &format!("/v1/service-providers/{}/api-clients", sp.id),
+            json!({"name": "CI", "scope": "read"}),
+        )
+        .await;
+    created.assert(201);
+    let path = format!("/v1/api-clients/{}", created.id());
+    let before = app.get(&sp.token, &path).await;
+    pause().await;
+    let res = app.patch(&sp.token, &path, json!({"name": "CI", "scope": "read"})).await;
+    res.assert(200);
+    assert_eq!(res.body, before.body, "nothing changed, not even updated_at");
+    assert_eq!(res.headers.get("etag"), before.headers.get("etag"));
+    let renamed = app.patch(&sp.token, &path, json!({"name": "CD", "scope": "read"})).await;
+    assert_eq!(without_updated_at(&renamed.body)["name"], "CD");
+    assert_ne!(renamed.body["updated_at"], before.body["updated_at"]);
+}

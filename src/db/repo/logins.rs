@@ -16,13 +16,17 @@ pub struct Login {
     pub username: String,
     pub password_hash: String,
     pub node_id: Option<Uuid>,
+    /// Raised by a password change or "revoke all": tokens carry the one they were issued
+    /// at (K5, K6).
+    pub token_generation: i64,
 }
 
-type Row = (Uuid, String, String, Option<Uuid>);
-const COLUMNS: (l::id, l::username, l::password_hash, l::node_id) = (l::id, l::username, l::password_hash, l::node_id);
+type Row = (Uuid, String, String, Option<Uuid>, i64);
+const COLUMNS: (l::id, l::username, l::password_hash, l::node_id, l::token_generation) =
+    (l::id, l::username, l::password_hash, l::node_id, l::token_generation);
 
-fn from_row((id, username, password_hash, node_id): Row) -> Login {
-    Login { id: LoginId(id), username, password_hash, node_id }
+fn from_row((id, username, password_hash, node_id, token_generation): Row) -> Login {
+    Login { id: LoginId(id), username, password_hash, node_id, token_generation }
 }
 
 /// A login by username; a string outside the username alphabet is no username (and never
@@ -33,26 +37,6 @@ pub fn by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<Logi
     }
     native!(conn, |c| l::logins.filter(l::username.eq(username)).select(COLUMNS).first::<Row>(c).optional())
         .map(|r| r.map(from_row))
-}
-
-/// A login with its node's place in the tree (none for a system admin), in one query: what
-/// the caller's role context is made of, read on every request.
-pub fn with_node(conn: &mut DbConn, id: LoginId) -> QueryResult<Option<(Login, Option<NodeRef>)>> {
-    let row: Option<(Row, Option<RefRow>)> = native!(conn, |c| l::logins
-        .left_join(nodes::table.on(nodes::id.nullable().eq(l::node_id)))
-        .filter(l::id.eq(id))
-        .select((COLUMNS, REF_COLUMNS.nullable()))
-        .first(c)
-        .optional())?;
-    Ok(row.and_then(|(login, node)| {
-        let login = from_row(login);
-        match (login.node_id, node) {
-            (None, _) => Some((login, None)),
-            (Some(_), Some(node)) => Some((login, Some(to_ref(node)))),
-            // A node login whose node is gone: no role context at all.
-            (Some(_), None) => None,
-        }
-    }))
 }
 
 /// A login by username with its node's place in the tree (none for a system admin).

@@ -18,12 +18,16 @@ macro_rules! explain {
 }
 
 pub mod accounts;
+pub mod api_clients;
 pub mod audit;
 pub mod devices;
+pub mod idempotency;
+pub mod identity;
 pub mod logins;
 pub mod members;
 pub mod nodes;
 pub mod provisioning;
+pub mod sessions;
 pub mod settings;
 
 use diesel::pg::Pg;
@@ -49,6 +53,7 @@ pub enum Locked {
     Nodes,
     Devices,
     Accounts,
+    ApiClients,
 }
 
 /// Locks one row on PostgreSQL; a no-op on SQLite, where every write transaction is
@@ -60,6 +65,7 @@ pub fn lock(conn: &mut crate::db::DbConn, table: Locked, id: Uuid, mode: Lock) -
         Locked::Nodes => "nodes",
         Locked::Devices => "devices",
         Locked::Accounts => "accounts",
+        Locked::ApiClients => "api_clients",
     };
     let mode = match mode {
         Lock::Share => "FOR SHARE",
