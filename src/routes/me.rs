@@ -41,7 +41,7 @@ pub async fn change_password(db: Db, b: Body<ChangeOwnPassword>) -> Result<HttpR
     let hash = state.hasher.hash(change.new.clone()).await?;
     let login = change.login_id;
     let tokens = state.tokens.clone();
-    let generation = again.run(move |s, _| sessions::finish_own_change(s.conn()?, &change, &hash)).await?;
+    let generation = again.run(move |s, p| sessions::finish_own_change(s.conn()?, p, &change, &hash)).await?;
     let (access_token, expires_in) = tokens
         .issue(Subject::Login(login), generation)
         .map_err(|e| ApiError::internal(format!("token signing failed: {e}")))?;

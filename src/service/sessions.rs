@@ -69,11 +69,25 @@ pub fn wrong_current_password() -> ApiError {
 /// K5, last step: the new hash is written, and the login's token generation raised, so
 /// every token issued before is refused; unless the password changed meanwhile (409).
 /// The new generation, for the fresh token the caller gets.
-pub fn finish_own_change(conn: &mut DbConn, change: &OwnChange, hash: &str) -> Result<i64, ApiError> {
+/// A node's login writes its `{type}.password_set` event (L1: a credential change); a system
+/// admin's login lies under no node, so its change is no resource's event.
+pub fn finish_own_change(
+    conn: &mut DbConn,
+    caller: &Principal,
+    change: &OwnChange,
+    hash: &str,
+) -> Result<i64, ApiError> {
     write_tx(conn, |conn| {
-        repo::sessions::set_password(conn, change.login_id, hash, Some(&change.stored))?.ok_or_else(|| {
-            ApiError::conflict(Code::ConcurrentChange, "the password was changed at the same time; log in again")
-        })
+        let generation =
+            repo::sessions::set_password(conn, change.login_id, hash, Some(&change.stored))?.ok_or_else(|| {
+                ApiError::conflict(Code::ConcurrentChange, "the password was changed at the same time; log in again")
+            })?;
+        if let crate::domain::Actor::Node(node) = &caller.actor {
+            let changes = crate::service::audit::Changes::default().secret("password", true);
+            let event = crate::service::audit::Event::node(node, crate::domain::audit::Verb::PasswordSet, changes);
+            crate::service::audit::record(conn, caller, event)?;
+        }
+        Ok(generation)
     })
 }
 

@@ -154,6 +154,19 @@ async fn every_kind_of_change_writes_exactly_one_event_with_its_changes_actor_an
     let e = trail.one("user.password_set").await;
     assert_eq!(e["changes"], json!({"password": {"from": "<redacted>", "to": "<redacted>"}}));
     let user = Node { token: app.login(&user.username, "another-long-password").await, ..user };
+    // The login changes its own password: the same event, the login itself the actor.
+    let res = app
+        .post(
+            &user.token,
+            "/v1/me/password",
+            json!({"current_password": "another-long-password", "new_password": "a-third-long-password"}),
+        )
+        .await;
+    assert!(res.status < 300, "{}", res.body);
+    let e = trail.one("user.password_set").await;
+    assert_eq!(e["actor"]["username"], user.username.as_str());
+    assert_eq!(e["changes"], json!({"password": {"from": "<redacted>", "to": "<redacted>"}}));
+    let user = Node { token: app.login(&user.username, "a-third-long-password").await, ..user };
 
     // Accounts: create with a PIN, change it, lists.
     let res = app
