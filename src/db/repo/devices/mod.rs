@@ -6,14 +6,16 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+mod lines;
+
+pub use lines::*;
+
 use super::KeyIs;
 use super::nodes::{REF_COLUMNS, RefRow, to_ref};
 use super::provisioning::{DeviceLogin, LOGIN_COLUMNS};
-use crate::db::schema::{
-    accounts, device_lines as dl, device_logins as lg, device_owners as dwn, devices::dsl as d, nodes,
-};
+use crate::db::DbConn;
+use crate::db::schema::{device_lines as dl, device_logins as lg, device_owners as dwn, devices::dsl as d, nodes};
 use crate::db::types::{opt_uid, uid};
-use crate::db::{DbConn, now};
 use crate::domain::{AccountId, DeviceId, LoginId, NodeKind, NodeRef, Timestamp};
 
 diesel::alias!(crate::db::schema::nodes as assignee: AssigneeNodes);
@@ -378,111 +380,6 @@ pub fn explain_list(
     limit: i64,
 ) -> QueryResult<super::Plan> {
     explain!(conn, list_query!(scope, f, after, limit))
-}
-
-/// The lines of one device, ordered by position.
-pub fn lines_of(conn: &mut DbConn, id: DeviceId) -> QueryResult<Vec<Line>> {
-    native!(conn, |c| dl::table
-        .inner_join(accounts::table)
-        .filter(dl::device_id.eq(id))
-        .select((dl::account_id, accounts::number, dl::position))
-        .order(dl::position)
-        .load(c))
-}
-
-/// The lines of several devices, by device, ordered by position: one statement, kept
-/// prepared whatever the number of devices (their ids go in as one JSON array on SQLite,
-/// one array parameter on PostgreSQL).
-pub fn lines_in(conn: &mut DbConn, ids: Vec<DeviceId>) -> QueryResult<HashMap<DeviceId, Vec<Line>>> {
-    let rows: Vec<(DeviceId, Line)> = match conn {
-        DbConn::Sqlite(c) => dl::table
-            .inner_join(accounts::table)
-            .filter(super::InJsonArray::new(dl::device_id, ids.iter().map(|d| d.0)))
-            .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
-            .order((dl::device_id, dl::position))
-            .load(c)?,
-        DbConn::Postgresql(c) => dl::table
-            .inner_join(accounts::table)
-            .filter(dl::device_id.eq_any(&ids))
-            .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
-            .order((dl::device_id, dl::position))
-            .load(c)?,
-    };
-    let mut map: HashMap<DeviceId, Vec<Line>> = HashMap::new();
-    for (device_id, line) in rows {
-        map.entry(device_id).or_default().push(line);
-    }
-    Ok(map)
-}
-
-/// Makes room at `position` by moving every line at or after it one down. Updated from the
-/// last line backwards, so the `(device_id, position)` unique index never sees a duplicate.
-pub fn shift_from(conn: &mut DbConn, device_id: DeviceId, position: i32) -> QueryResult<()> {
-    let rows: Vec<(AccountId, i32)> = native!(conn, |c| dl::table
-        .filter(dl::device_id.eq(device_id))
-        .filter(dl::position.ge(position))
-        .select((dl::account_id, dl::position))
-        .order(dl::position.desc())
-        .load(c))?;
-    for (account_id, pos) in rows {
-        native!(conn, |c| diesel::update(
-            dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id))
-        )
-        .set(dl::position.eq(pos + 1))
-        .execute(c))?;
-    }
-    Ok(())
-}
-
-/// Renumbers a device's lines 1..N after a removal, from the first line onwards.
-pub fn compact(conn: &mut DbConn, device_id: DeviceId) -> QueryResult<()> {
-    let rows: Vec<(AccountId, i32)> = native!(conn, |c| dl::table
-        .filter(dl::device_id.eq(device_id))
-        .select((dl::account_id, dl::position))
-        .order(dl::position.asc())
-        .load(c))?;
-    for (want, (account_id, pos)) in (1..).zip(rows) {
-        if pos != want {
-            native!(conn, |c| diesel::update(
-                dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id))
-            )
-            .set(dl::position.eq(want))
-            .execute(c))?;
-        }
-    }
-    Ok(())
-}
-
-/// Bumps `updated_at` after a change to the device's lines or owners.
-pub fn touch(conn: &mut DbConn, device_id: DeviceId) -> QueryResult<Timestamp> {
-    let ts = now();
-    native!(conn, |c| diesel::update(d::devices.filter(d::id.eq(device_id))).set(d::updated_at.eq(ts)).execute(c))?;
-    Ok(ts)
-}
-
-/// Puts an account on a line; a taken account or position is a unique violation.
-pub fn add_line(conn: &mut DbConn, device_id: DeviceId, account_id: AccountId, position: i32) -> QueryResult<()> {
-    native!(conn, |c| diesel::insert_into(dl::table)
-        .values((dl::device_id.eq(device_id), dl::account_id.eq(account_id), dl::position.eq(position)))
-        .execute(c))?;
-    Ok(())
-}
-
-/// Removes a line; false when the account was not on the device.
-pub fn remove_line(conn: &mut DbConn, device_id: DeviceId, account_id: AccountId) -> QueryResult<bool> {
-    let n = native!(conn, |c| diesel::delete(
-        dl::table.filter(dl::device_id.eq(device_id)).filter(dl::account_id.eq(account_id))
-    )
-    .execute(c))?;
-    Ok(n > 0)
-}
-
-/// Clears the MWI account of a device that pointed at a line being removed.
-pub fn clear_mwi(conn: &mut DbConn, device_id: DeviceId, account_id: AccountId) -> QueryResult<()> {
-    native!(conn, |c| diesel::update(d::devices.filter(d::id.eq(device_id)).filter(d::mwi_account_id.eq(account_id)))
-        .set(d::mwi_account_id.eq(None::<AccountId>))
-        .execute(c))?;
-    Ok(())
 }
 
 /// The builder of [`owned_by`]'s query: the login's range of `device_owners_login`
