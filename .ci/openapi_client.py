@@ -148,7 +148,7 @@ class Walkthrough:
         num = self.call("accounts", "create_account", sales, 201, id=alice.id, body=m.CreateAccount(
             number="+14155550123", display_name="Alice", location="Bldg 4, room 210",
             voicemail=m.VoicemailInput(enabled=True, pin="2468", email="alice@example.com")))
-        assert isinstance(num, m.AccountView) and num.voicemail.pin_set
+        assert isinstance(num, m.NewAccountView) and num.voicemail.pin_set and len(num.sip_password) >= 20
         lines = self.call("devices", "add_line", alice_t, 201, id=phone.id, body=m.LineInput(account_id=num.id))
         assert [(l.account_id, l.position) for l in lines.lines] == [(num.id, 1)]
         lit = self.call("devices", "patch_device", alice_t, 200, id=phone.id, body=m.PatchDevice(
