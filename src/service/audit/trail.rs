@@ -39,10 +39,8 @@ pub struct EventResource {
 #[expect(dead_code, reason = "documents the shape of `changes` entries; built as JSON")]
 pub struct FieldChange {
     /// The value before (null when there was none); a secret reads `"<redacted>"`.
-    #[schema(value_type = Object, nullable)]
     from: Value,
     /// The value after (null when there is none); a secret reads `"<redacted>"`.
-    #[schema(value_type = Object, nullable)]
     to: Value,
 }
 
