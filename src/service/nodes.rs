@@ -410,7 +410,6 @@ pub fn delete(conn: &mut DbConn, caller: &Principal, id: Uuid, kind: NodeKind) -
         let node = repo::nodes::find_kind(conn, id, kind)?.ok_or(ApiError::NotFound)?;
         let contents = repo::nodes::contents(conn, id)?;
         authz::nodes::can_delete(&caller.actor, &node.node_ref(), contents).check()?;
-        repo::audit::lock_appends(conn)?; // its webhooks go with it
         repo::nodes::delete(conn, id)?;
         let event = Event::node(&node.node_ref(), Verb::Deleted, Changes::deleted(&NodeView::from(node)));
         audit::record(conn, caller, event)

@@ -1,10 +1,13 @@
 //! The audit trail (L1, L2): events appended in the write transaction of the change they
 //! record, read oldest first by `seq`.
 //!
-//! `seq` is given under a lock held until the transaction commits (PostgreSQL: a
-//! transaction-level advisory lock; SQLite: its one writer), so events become visible in
-//! `seq` order: a reader that paged past `seq` n never finds a later commit below n.
-
+//! A reader must never see an event while one with a lower `seq` is still to commit: it
+//! would page past it and never see it. SQLite has one writer, which gives `seq` in commit
+//! order. PostgreSQL's writers append side by side, `seq` from a sequence, each holding a
+//! shared advisory lock from before it draws its `seq` to its commit; a reader takes that
+//! lock exclusively for a moment — every append in flight has then ended — notes the highest
+//! `seq` committed, lets go, and reads no further than it. Writers never wait for each other,
+//! only for the instant a reader holds the lock.
 pub mod deliveries;
 pub mod webhooks;
 
@@ -17,7 +20,7 @@ use crate::db::schema::audit_events::dsl as e;
 use crate::db::types::{opt_uid, uid};
 use crate::domain::{NodeKind, Timestamp};
 
-/// The advisory lock key that orders appends on PostgreSQL ("siprov audit" in ASCII).
+/// The advisory lock key of audit appends on PostgreSQL ("siprov audit" in ASCII).
 const APPEND_LOCK: i64 = 0x7369_7072_6f76_6175;
 
 /// An event as stored.
@@ -70,13 +73,22 @@ const COLUMNS: Columns = (
     e::changes,
 );
 
-/// Appends an event (its `seq` is given here). Call it last in the write transaction: the
-/// lock it takes on PostgreSQL is held until commit.
+/// Appends an event; its `seq` is given here. Call it late in the write transaction: the
+/// shared lock it takes on PostgreSQL is held until commit.
 pub fn append(conn: &mut DbConn, ev: &mut EventRow) -> QueryResult<()> {
-    lock_appends(conn)?;
-    let last: Option<i64> =
-        native!(conn, |c| e::audit_events.select(diesel::dsl::max(e::seq)).first::<Option<i64>>(c))?;
-    ev.seq = last.unwrap_or(0) + 1;
+    let seq = match conn {
+        DbConn::Sqlite(c) => {
+            // The writer is alone (BEGIN IMMEDIATE): the next number is in commit order.
+            let last: Option<i64> = e::audit_events.select(diesel::dsl::max(e::seq)).first(c)?;
+            last.unwrap_or(0) + 1
+        }
+        DbConn::Postgresql(c) => {
+            lock_appends(c)?;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('audit_events_seq')"))
+                .get_result(c)?
+        }
+    };
+    ev.seq = seq;
     native!(conn, |c| diesel::insert_into(e::audit_events)
         .values((
             e::seq.eq(ev.seq),
@@ -97,17 +109,28 @@ pub fn append(conn: &mut DbConn, ev: &mut EventRow) -> QueryResult<()> {
     Ok(())
 }
 
-/// Takes the append lock now (PostgreSQL; SQLite's writer is alone already), until the
-/// transaction ends. A write that deletes webhooks takes it first: it would otherwise hold
-/// their rows while waiting for it, and an append holding it waits for those rows (to
-/// write a delivery), a deadlock.
-pub fn lock_appends(conn: &mut DbConn) -> QueryResult<()> {
-    if let DbConn::Postgresql(pg) = conn {
+/// Marks this transaction as appending until it ends (a shared lock: appends do not wait for
+/// each other).
+fn lock_appends(pg: &mut diesel::PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
+        .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK)
+        .execute(pg)?;
+    Ok(())
+}
+
+/// The highest `seq` a reader may show: every event at or below it has committed (or never
+/// will). On PostgreSQL this waits for the appends in flight; on SQLite a read sees every
+/// commit in order, so there is no bound.
+fn horizon(conn: &mut DbConn) -> QueryResult<Option<i64>> {
+    let DbConn::Postgresql(pg) = conn else { return Ok(None) };
+    pg.transaction(|c| {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK)
-            .execute(pg)?;
-    }
-    Ok(())
+            .execute(c)?;
+        // A new statement, so a new snapshot: it sees every append that held the lock.
+        let last: Option<i64> = e::audit_events.select(diesel::dsl::max(e::seq)).first(c)?;
+        Ok(Some(last.unwrap_or(0)))
+    })
 }
 
 /// What a reader asks for, besides its scope.
@@ -129,6 +152,7 @@ pub fn list(
     after: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
+    let horizon = horizon(conn)?;
     native!(conn, |c| {
         let mut q = e::audit_events.select(COLUMNS).into_boxed();
         if let EventScope::Under { kind, node, devices } = scope {
@@ -162,6 +186,9 @@ pub fn list(
         if let Some(s) = after {
             q = q.filter(e::seq.gt(s));
         }
+        if let Some(h) = horizon {
+            q = q.filter(e::seq.le(h));
+        }
         q.order(e::seq.asc()).limit(limit + 1).load::<EventRow>(c)
     })
 }
@@ -174,3 +201,6 @@ pub fn seq_of(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<i64>> {
 pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<EventRow>> {
     native!(conn, |c| e::audit_events.filter(e::id.eq(uid(id))).select(COLUMNS).first::<EventRow>(c).optional())
 }
+
+#[cfg(test)]
+mod tests;
