@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::extract::{Body, Db, PageQuery};
+use super::extract::{Body, Db, IfMatchHeader, PageQuery, Precondition};
 use super::{AuditEventPage, DeliveryPage, WebhookPage};
+use crate::db::repo::Locked;
 use crate::domain::NodeKind;
 use crate::error::{ApiError, Problem};
 use crate::service::audit::trail::{self, AuditQuery};
@@ -101,6 +102,11 @@ node_webhooks!(
 );
 node_webhooks!(create_user_webhook, list_user_webhooks, "/users/{id}/webhooks", NodeKind::User, "user id");
 
+/// A webhook write's `If-Match`, checked against the webhook as `GET` shows it.
+fn precondition(h: IfMatchHeader, id: Uuid) -> Option<Precondition> {
+    Precondition::new(h, (Locked::Webhooks, id), move |c, p| webhooks::get(c, p, id))
+}
+
 /// One webhook (L3).
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), responses((status = 200, body = WebhookView)))]
 #[get("/webhooks/{id}")]
@@ -121,19 +127,20 @@ pub async fn patch_webhook(
     db: Db,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
+    h: IfMatchHeader,
     b: Body<PatchWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, insecure) = (*id, state.webhook_allow_insecure);
-    let view = db.run(move |s, p| webhooks::update(s.conn()?, p, id, b.0, insecure)).await?;
+    let view = db.run_if(precondition(h, id), move |s, p| webhooks::update(s.conn()?, p, id, b.0, insecure)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// Delete a webhook; its pending deliveries go with it.
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), responses((status = 204)))]
 #[delete("/webhooks/{id}")]
-pub async fn delete_webhook(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_webhook(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = *id;
-    db.run(move |s, p| webhooks::delete(s.conn()?, p, id)).await?;
+    db.run_if(precondition(h, id), move |s, p| webhooks::delete(s.conn()?, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

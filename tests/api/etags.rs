@@ -97,7 +97,7 @@ async fn if_match_with_the_current_tag_writes_and_with_a_stale_one_is_412() {
 }
 
 #[actix_web::test]
-async fn devices_accounts_and_api_clients_honour_if_match() {
+async fn devices_accounts_api_clients_and_webhooks_honour_if_match() {
     let app = spawn_app().await;
     let sp = app.sp("modify").await;
     let org = app.org(&sp, "modify").await;
@@ -110,15 +110,27 @@ async fn devices_accounts_and_api_clients_honour_if_match() {
     let client = app
         .post(&org.token, &format!("/v1/organizations/{}/api-clients", org.id), json!({"name": "c", "scope": "read"}))
         .await;
+    let hook = app
+        .post(
+            &org.token,
+            &format!("/v1/organizations/{}/webhooks", org.id),
+            json!({"url": "https://hooks.example.com/siprov", "events": ["*"]}),
+        )
+        .await;
     for (path, body) in [
         (format!("/v1/devices/{}", device.id()), json!({"label": "L"})),
         (format!("/v1/accounts/{}", account.id()), json!({"display_name": "D", "voicemail": {"pin": "2468"}})),
         (format!("/v1/api-clients/{}", client.id()), json!({"name": "n"})),
+        (format!("/v1/webhooks/{}", hook.id()), json!({"description": "CRM"})),
     ] {
         let tag = etag(&app.get(&org.token, &path).await);
         send(&app, Method::PATCH, &org.token, &path, ("If-Match", &tag), Some(body.clone())).await.assert(200);
         let stale = send(&app, Method::PATCH, &org.token, &path, ("If-Match", &tag), Some(body)).await;
         assert_eq!((stale.status, stale.code()), (412, "precondition_failed"), "{path}");
+        let malformed = send(&app, Method::PATCH, &org.token, &path, ("If-Match", ""), Some(json!({}))).await;
+        assert_eq!((malformed.status, malformed.code()), (400, "invalid_if_match"), "{path}");
+        let gone = send(&app, Method::DELETE, &org.token, &path, ("If-Match", &tag), None).await;
+        assert_eq!((gone.status, gone.code()), (412, "precondition_failed"), "{path}");
     }
 }
 

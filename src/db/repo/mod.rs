@@ -54,6 +54,7 @@ pub enum Locked {
     Devices,
     Accounts,
     ApiClients,
+    Webhooks,
 }
 
 /// Locks one row on PostgreSQL; a no-op on SQLite, where every write transaction is
@@ -66,6 +67,7 @@ pub fn lock(conn: &mut crate::db::DbConn, table: Locked, id: Uuid, mode: Lock) -
         Locked::Devices => "devices",
         Locked::Accounts => "accounts",
         Locked::ApiClients => "api_clients",
+        Locked::Webhooks => "webhooks",
     };
     let mode = match mode {
         Lock::Share => "FOR SHARE",
