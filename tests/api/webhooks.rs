@@ -33,6 +33,8 @@ pub struct Receiver {
     pub got: Arc<Mutex<Vec<Received>>>,
     pub status: Arc<AtomicU16>,
     pub delay_ms: Arc<AtomicU64>,
+    /// The size of the body it answers with (none by default).
+    pub body_bytes: Arc<AtomicU64>,
 }
 
 struct Shared {
@@ -40,6 +42,7 @@ struct Shared {
     got: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
     delay_ms: Arc<AtomicU64>,
+    body_bytes: Arc<AtomicU64>,
 }
 
 async fn receive(req: HttpRequest, body: web::Bytes, s: web::Data<Shared>) -> HttpResponse {
@@ -55,9 +58,10 @@ async fn receive(req: HttpRequest, body: web::Bytes, s: web::Data<Shared>) -> Ht
         signature: header("webhook-signature"),
         body: body.to_vec(),
     });
+    let body = vec![b'x'; s.body_bytes.load(Ordering::SeqCst) as usize];
     match s.status.load(Ordering::SeqCst) {
         302 => HttpResponse::Found().insert_header(("location", "http://127.0.0.1:1/elsewhere")).finish(),
-        code => HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).finish(),
+        code => HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).body(body),
     }
 }
 
@@ -67,11 +71,13 @@ impl Receiver {
         let status = Arc::new(AtomicU16::new(200));
         let delay_ms = Arc::new(AtomicU64::new(0));
         let arrived = Arc::new(AtomicU64::new(0));
+        let body_bytes = Arc::new(AtomicU64::new(0));
         let shared = web::Data::new(Shared {
             arrived: arrived.clone(),
             got: got.clone(),
             status: status.clone(),
             delay_ms: delay_ms.clone(),
+            body_bytes: body_bytes.clone(),
         });
         let server = HttpServer::new(move || App::new().app_data(shared.clone()).default_service(web::to(receive)))
             .workers(1)
@@ -80,7 +86,7 @@ impl Receiver {
             .unwrap();
         let port = server.addrs()[0].port();
         actix_web::rt::spawn(server.run());
-        Receiver { url: format!("http://127.0.0.1:{port}/hook"), arrived, got, status, delay_ms }
+        Receiver { url: format!("http://127.0.0.1:{port}/hook"), arrived, got, status, delay_ms, body_bytes }
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -462,4 +468,45 @@ async fn a_receiver_that_hangs_costs_one_attempt_cut_at_its_time_bound() {
     let ms = attempt["duration_ms"].as_i64().unwrap();
     assert!((9_000..=12_000).contains(&ms), "the request was not cut at its time bound: {attempt}");
     assert!(!attempt["error"].as_str().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn a_receiver_answering_10_mb_bodies_is_judged_by_its_status_and_the_worker_goes_on() {
+    let app = insecure_app().await;
+    let receiver = Receiver::start();
+    receiver.status.store(500, Ordering::SeqCst);
+    receiver.body_bytes.store(10 * 1024 * 1024, Ordering::SeqCst);
+    let sp = app.sp("modify").await;
+    let (hook, _) = subscribe(
+        &app,
+        &sp.token,
+        &format!("service-providers/{}", sp.id),
+        &receiver.url,
+        json!(["service_provider.*"]),
+    )
+    .await;
+    app.patch(&sp.token, &format!("/v1/service-providers/{}", sp.id), json!({"name": "Big"})).await.assert(200);
+    attempts_recorded(&app, &sp.token, &hook, 1).await;
+    let log = app.get(&sp.token, &format!("/v1/webhooks/{hook}/deliveries")).await;
+    let first = &log.body["items"][0];
+    assert_eq!((first["state"].as_str(), first["attempt_log"][0]["status"].as_u64()), (Some("pending"), Some(500)));
+    let ms = first["attempt_log"][0]["duration_ms"].as_i64().unwrap();
+    assert!(ms < 5_000, "the worker read the 10 MB body: {ms} ms");
+
+    // The same body with a 2xx delivers: the status decides, the body is not read. The
+    // worker is free for the next event too.
+    receiver.status.store(200, Ordering::SeqCst);
+    let delivery = first["id"].as_str().unwrap().to_owned();
+    app.post(&sp.token, &format!("/v1/webhooks/{hook}/deliveries/{delivery}/retry"), json!({})).await.assert(202);
+    app.patch(&sp.token, &format!("/v1/service-providers/{}", sp.id), json!({"name": "Bigger"})).await.assert(200);
+    let started = Instant::now();
+    loop {
+        let log = app.get(&sp.token, &format!("/v1/webhooks/{hook}/deliveries")).await;
+        let items = log.body["items"].as_array().unwrap().clone();
+        if items.len() == 2 && items.iter().all(|d| d["state"] == "delivered") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "not delivered: {}", log.body);
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
 }
