@@ -153,6 +153,17 @@ impl Action {
     pub fn parse(s: &str) -> Option<Action> {
         Action::all().find(|a| a.to_string() == s)
     }
+
+    /// The OpenAPI schema of an action: an enum of every action L1 lists, so a client (or
+    /// a schema-driven tool) knows which a filter takes.
+    pub fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("One action, `{type}.{verb}`, e.g. `device.updated`."))
+            .enum_values(Some(Action::all().map(|a| a.to_string())))
+            .into()
+    }
 }
 
 impl fmt::Display for Action {
@@ -181,6 +192,29 @@ impl ActionPattern {
         Action::parse(s).map(ActionPattern::Exact)
     }
 
+    /// Every pattern there is: `*`, `{type}.*` for each type, and each action.
+    pub fn all() -> impl Iterator<Item = String> {
+        std::iter::once("*".to_owned())
+            .chain(ResourceType::ALL.into_iter().map(|t| format!("{}.*", t.as_str())))
+            .chain(Action::all().map(|a| a.to_string()))
+    }
+
+    /// The OpenAPI schema of a webhook's `events`: 1 to 50 patterns, each one of [`all`].
+    ///
+    /// [`all`]: ActionPattern::all
+    pub fn list_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let item = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(ActionPattern::all()));
+        ArrayBuilder::new()
+            .items(item)
+            .min_items(Some(1))
+            .max_items(Some(50))
+            .description(Some(
+                "1 to 50 action patterns: `*`, `{type}.*` (e.g. `device.*`) or an action (e.g. `account.updated`).",
+            ))
+            .into()
+    }
+
     pub fn matches(&self, action: Action) -> bool {
         match self {
             ActionPattern::Any => true,
@@ -193,6 +227,16 @@ impl ActionPattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pattern_the_schema_lists_parses_and_nothing_else_of_its_shape_does() {
+        let all: Vec<String> = ActionPattern::all().collect();
+        assert_eq!(all.len(), 1 + ResourceType::ALL.len() + Action::all().count());
+        assert!(all.iter().all(|p| ActionPattern::parse(p).is_some()), "{all:?}");
+        for bad in ["", "**", "device", "device.", "phone.*", "device.exploded", "Device.*", " device.*"] {
+            assert!(ActionPattern::parse(bad).is_none(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn the_action_list_is_the_rule_books() {

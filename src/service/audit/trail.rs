@@ -93,13 +93,14 @@ impl From<EventRow> for AuditEvent {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Events about one kind of resource: `service_provider`, `organization`, `user`,
-    /// `account`, `device`, `api_client`, `webhook`.
+    /// Events about one kind of resource.
+    #[param(value_type = Option<ResourceType>)]
     pub resource_type: Option<String>,
     /// Events about one resource.
     #[param(value_type = Option<Uuid>)]
     pub resource_id: Option<String>,
     /// One action, e.g. `device.updated`.
+    #[param(schema_with = Action::schema)]
     pub action: Option<String>,
     /// The username that made the change.
     pub actor: Option<String>,

@@ -35,7 +35,7 @@ pub struct WebhookView {
     pub node: NodeLink,
     /// Where events are sent (`https`, a public address: L4).
     pub url: String,
-    /// Action patterns: `*`, `{type}.*` or an action such as `account.updated`.
+    #[schema(schema_with = ActionPattern::list_schema)]
     pub events: Vec<String>,
     pub description: Option<String>,
     /// False after 20 consecutive failed deliveries, until the webhook is changed.
@@ -80,9 +80,7 @@ pub struct CreateWebhook {
     /// `https` URL of a public address (L4).
     #[schema(max_length = 2000)]
     pub url: String,
-    /// 1 to 50 action patterns: `*`, `{type}.*` (e.g. `device.*`) or an action (e.g.
-    /// `account.updated`).
-    #[schema(min_items = 1, max_items = 50)]
+    #[schema(schema_with = ActionPattern::list_schema)]
     pub events: Vec<String>,
     #[schema(schema_with = crate::domain::validate::schemas::nullable_label)]
     pub description: Option<String>,
@@ -97,7 +95,7 @@ pub struct PatchWebhook {
     #[schema(max_length = 2000, nullable = false)]
     pub url: Option<String>,
     #[serde(default, deserialize_with = "crate::service::input::non_null")]
-    #[schema(min_items = 1, max_items = 50, nullable = false)]
+    #[schema(schema_with = ActionPattern::list_schema)]
     pub events: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::service::input::double_option")]
     #[schema(schema_with = crate::domain::validate::schemas::nullable_label)]
@@ -348,7 +346,6 @@ pub fn update(
 /// Deletes a webhook and its pending deliveries.
 pub fn delete(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<(), ApiError> {
     write_tx(conn, |conn| {
-        repo::audit::lock_appends(conn)?;
         let (h, node) = manageable(conn, caller, id)?;
         repo::audit::webhooks::delete(conn, id)?;
         let view = WebhookView::new(h, node.kind);
