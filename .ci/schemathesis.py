@@ -67,7 +67,9 @@ def seed(base, admin):
     known = {k: [] for k in ("sp", "org", "user", "account", "device", "username", "empty_sp", "empty_org",
                              "empty_user", "spare_account", "spare_device", "provisioning_file", "api_client",
                              "spare_api_client", "webhook",
-                             "spare_webhook", "delivery")}
+                             "spare_webhook", "delivery", "hook_url")}
+    # Public https URLs a webhook may point at (L4): generated strings almost never are.
+    known["hook_url"] = [f"https://hooks.example.com/{n}" for n in ("crm", "billing", "noc")]
     for n, tenant in enumerate(("other", "home")):
         sp = call(base, "POST", "/v1/service-providers", admin, {
             "name": f"{tenant} telecom", "device_provisioning": "modify",
@@ -182,6 +184,10 @@ def config_for(known, work, login, password):
         "delete_api_client": {"path.id": ("spare_api_client", 0.6)},
         "rotate_api_client_secret": {"path.id": ("spare_api_client", 0.6)},
         "delete_webhook": {"path.id": ("spare_webhook", 0.6)},
+        "create_service_provider_webhook": {"body.url": ("hook_url", 0.6)},
+        "create_organization_webhook": {"body.url": ("hook_url", 0.6)},
+        "create_user_webhook": {"body.url": ("hook_url", 0.6)},
+        "patch_webhook": {"path.id": ("webhook", 0.6), "body.url": ("hook_url", 0.6)},
         "retry_webhook_delivery": {"path.id": ("webhook", 0.6), "path.delivery_id": ("delivery", 0.6)},
         "add_line": {"path.id": ("device", 0.6), "body.account_id": ("account", 0.6)},
         "add_owner": {"path.id": ("device", 0.6), "body.username": ("username", 0.6)},
