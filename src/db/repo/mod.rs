@@ -316,6 +316,17 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InJsonArray<C> {
     }
 }
 
+/// On PostgreSQL the same one parameter, for a `uuid` column.
+impl<C: QueryFragment<diesel::pg::Pg>> QueryFragment<diesel::pg::Pg> for InJsonArray<C> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT CAST(value AS uuid) FROM json_array_elements_text(CAST(");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
+        out.push_sql(" AS json)))");
+        Ok(())
+    }
+}
+
 impl<C: diesel::expression::ValidGrouping<()>> diesel::expression::ValidGrouping<()> for InJsonArray<C> {
     type IsAggregate = C::IsAggregate;
 }

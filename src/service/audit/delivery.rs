@@ -19,7 +19,9 @@ pub const POLL: Duration = Duration::from_millis(500);
 /// How long a claim keeps other workers off a delivery: longer than a request may take.
 pub const LEASE: Duration = Duration::from_secs(20);
 /// Deliveries claimed at once.
-const BATCH: i64 = 32;
+const BATCH: i64 = 128;
+/// How long a busy worker gathers work between two rounds of recording and claiming.
+const TICK: Duration = Duration::from_millis(50);
 /// Consecutive failures after which a webhook is disabled (L3).
 pub const DISABLE_AFTER: i32 = 20;
 /// The longest wait between two attempts (L3).
@@ -48,7 +50,7 @@ fn later(t: Timestamp, d: Duration) -> Timestamp {
 
 /// Deliveries in flight at once: a receiver that hangs holds one of these for at most
 /// [`send::REQUEST_TIMEOUT`] while the others go on.
-const MAX_IN_FLIGHT: usize = 64;
+const MAX_IN_FLIGHT: usize = 256;
 
 /// A finished attempt, waiting to be recorded.
 type Finished = (Job, Outcome, Timestamp);
@@ -99,10 +101,15 @@ pub async fn run(pool: Pool, allow_insecure: bool) {
                 }
             }
         };
-        if claimed == 0
-            && let Ok(Some(f)) = actix_web::rt::time::timeout(POLL, rx.recv()).await
-        {
-            done.push(f);
+        if claimed == 0 && in_flight == 0 {
+            if let Ok(Some(f)) = actix_web::rt::time::timeout(POLL, rx.recv()).await {
+                done.push(f);
+            }
+        } else if claimed < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+            // Busy but not behind: let a tick's worth of finished attempts and new events
+            // gather, so recording and claiming cost one write each per tick rather than
+            // one per event (on SQLite every write queues behind the API's own).
+            actix_web::rt::time::sleep(TICK).await;
         }
     }
 }
@@ -115,10 +122,15 @@ async fn claim(pool: &Pool, limit: i64) -> Result<Vec<(Job, Vec<u8>)>, ApiError>
             return Ok(Vec::new());
         }
         let claimed = write_tx(conn, |conn| Ok(repo::audit::deliveries::claim(conn, at, later(at, LEASE), limit)?))?;
+        let mut events = repo::audit::find_many(conn, claimed.iter().map(|j| j.event_id))?;
         let mut jobs = Vec::with_capacity(claimed.len());
         for job in claimed {
-            match repo::audit::find(conn, job.event_id)? {
-                Some(event) => jobs.push((job, serde_json::to_vec(&AuditEvent::from(event)).unwrap_or_default())),
+            match events.remove(&job.event_id) {
+                Some(event) => {
+                    let body = serde_json::to_vec(&AuditEvent::from(event.clone())).unwrap_or_default();
+                    events.insert(job.event_id, event);
+                    jobs.push((job, body));
+                }
                 None => tracing::error!(delivery = %job.delivery_id, "a delivery's event is missing"),
             }
         }
@@ -127,17 +139,35 @@ async fn claim(pool: &Pool, limit: i64) -> Result<Vec<(Job, Vec<u8>)>, ApiError>
     .await
 }
 
-/// Records finished attempts in one transaction.
+/// Records finished attempts in one transaction: the attempts, then each webhook's count
+/// of consecutive failures, once per webhook.
 async fn record(pool: &Pool, finished: Vec<Finished>) -> Result<(), ApiError> {
     db::run(pool, move |conn| {
         write_tx(conn, |conn| {
-            for (job, outcome, at) in &finished {
-                record_attempt(conn, job, outcome, *at)?;
+            let attempts: Vec<_> = finished.iter().map(|(job, o, at)| attempt_of(job, o, *at)).collect();
+            repo::audit::deliveries::attempted(conn, &attempts)?;
+            for (webhook, (reset, failures)) in tallies(&finished) {
+                repo::audit::webhooks::tally(conn, webhook, reset, failures, DISABLE_AFTER)?;
             }
             Ok(())
         })
     })
     .await
+}
+
+/// Per webhook, in the order attempts finished: whether one was delivered, and how many
+/// failed after the last delivered one.
+fn tallies(finished: &[Finished]) -> std::collections::HashMap<uuid::Uuid, (bool, i32)> {
+    let mut by_hook = std::collections::HashMap::new();
+    for (job, outcome, _) in finished {
+        let (reset, failures) = by_hook.entry(job.webhook_id).or_insert((false, 0));
+        if outcome.delivered() {
+            (*reset, *failures) = (true, 0);
+        } else {
+            *failures += 1;
+        }
+    }
+    by_hook
 }
 
 fn log_attempt(job: &Job, o: &Outcome) {
@@ -152,8 +182,8 @@ fn log_attempt(job: &Job, o: &Outcome) {
     }
 }
 
-/// The attempt in the log, the delivery done or due again, the webhook's failure count.
-fn record_attempt(conn: &mut db::DbConn, job: &Job, o: &Outcome, at: Timestamp) -> Result<(), ApiError> {
+/// The attempt as logged, whether it delivered, and when a failed one is due again.
+fn attempt_of(job: &Job, o: &Outcome, at: Timestamp) -> (AttemptRow, bool, Timestamp) {
     let attempt = AttemptRow {
         delivery_id: job.delivery_id,
         at,
@@ -161,14 +191,7 @@ fn record_attempt(conn: &mut db::DbConn, job: &Job, o: &Outcome, at: Timestamp) 
         duration_ms: i32::try_from(o.duration.as_millis()).unwrap_or(i32::MAX),
         error: o.error.as_ref().map(|e| e.chars().take(500).collect()),
     };
-    let retry_at = later(at, backoff(job.attempts + 1, jitter()));
-    repo::audit::deliveries::attempted(conn, &attempt, o.delivered(), retry_at)?;
-    if o.delivered() {
-        repo::audit::webhooks::succeeded(conn, job.webhook_id)?;
-    } else {
-        repo::audit::webhooks::failed(conn, job.webhook_id, DISABLE_AFTER)?;
-    }
-    Ok(())
+    (attempt, o.delivered(), later(at, backoff(job.attempts + 1, jitter())))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConn;
+use crate::db::repo::InJsonArray;
 use crate::db::schema::{audit_events, webhook_attempts::dsl as a, webhook_deliveries::dsl as d, webhooks};
 use crate::db::types::uid;
 use crate::domain::Timestamp;
@@ -80,19 +81,19 @@ pub fn claim(conn: &mut DbConn, now: Timestamp, lease_until: Timestamp, limit: i
         DbConn::Postgresql(c) => due.for_update().skip_locked().load(c)?,
         DbConn::Sqlite(c) => due.load(c)?,
     };
-    let mut jobs = Vec::with_capacity(ids.len());
-    for id in ids {
-        native!(conn, |c| diesel::update(d::webhook_deliveries.filter(d::id.eq(uid(id))))
-            .set(d::leased_until.eq(Some(lease_until)))
-            .execute(c))?;
-        let job: Job = native!(conn, |c| d::webhook_deliveries
-            .inner_join(webhooks::table)
-            .filter(d::id.eq(uid(id)))
-            .select((d::id, d::webhook_id, d::event_id, d::attempts, webhooks::url, webhooks::secret))
-            .first(c))?;
-        jobs.push(job);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(jobs)
+    let claimed = || InJsonArray::new(d::id, ids.iter().copied());
+    native!(conn, |c| diesel::update(d::webhook_deliveries.filter(claimed()))
+        .set(d::leased_until.eq(Some(lease_until)))
+        .execute(c))?;
+    native!(conn, |c| d::webhook_deliveries
+        .inner_join(webhooks::table)
+        .filter(claimed())
+        .select((d::id, d::webhook_id, d::event_id, d::attempts, webhooks::url, webhooks::secret))
+        .order(d::next_attempt_at.asc())
+        .load(c))
 }
 
 /// Whether any delivery is due, read before claiming so an idle worker does not write.
@@ -105,34 +106,48 @@ pub fn any_due(conn: &mut DbConn, now: Timestamp) -> QueryResult<bool> {
     native!(conn, |c| diesel::select(diesel::dsl::exists(q)).get_result::<bool>(c))
 }
 
-/// Records an attempt; a delivered one is done, a failed one is due again at `retry_at`.
-pub fn attempted(conn: &mut DbConn, attempt: &AttemptRow, delivered: bool, retry_at: Timestamp) -> QueryResult<()> {
-    native!(conn, |c| diesel::insert_into(a::webhook_attempts)
-        .values((
-            a::id.eq(uid(Uuid::now_v7())),
-            a::delivery_id.eq(uid(attempt.delivery_id)),
-            a::at.eq(attempt.at),
-            a::status.eq(attempt.status),
-            a::duration_ms.eq(attempt.duration_ms),
-            a::error.eq(&attempt.error),
+/// Records finished attempts: each in the log; the delivered ones done, the failed ones
+/// due again at their own `retry_at`. A few statements for the whole batch.
+pub fn attempted(conn: &mut DbConn, attempts: &[(AttemptRow, bool, Timestamp)]) -> QueryResult<()> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = attempts
+        .iter()
+        .map(|(at, _, _)| {
+            (
+                a::id.eq(uid(Uuid::now_v7())),
+                a::delivery_id.eq(uid(at.delivery_id)),
+                a::at.eq(at.at),
+                a::status.eq(at.status),
+                a::duration_ms.eq(at.duration_ms),
+                a::error.eq(at.error.clone()),
+            )
+        })
+        .collect();
+    native!(conn, |c| diesel::insert_into(a::webhook_attempts).values(rows.clone()).execute(c))?;
+    let delivered: Vec<Uuid> = attempts.iter().filter(|(_, ok, _)| *ok).map(|(at, _, _)| at.delivery_id).collect();
+    if !delivered.is_empty() {
+        // Each delivery's time is that of its last attempt, just logged above.
+        let last_attempt =
+            a::webhook_attempts.filter(a::delivery_id.eq(d::id)).order(a::at.desc()).select(a::at).single_value();
+        native!(conn, |c| diesel::update(
+            d::webhook_deliveries.filter(InJsonArray::new(d::id, delivered.iter().copied()))
+        )
+        .set((
+            d::state.eq(DELIVERED),
+            d::attempts.eq(d::attempts + 1),
+            d::leased_until.eq(None::<Timestamp>),
+            d::delivered_at.eq(last_attempt),
         ))
         .execute(c))?;
-    let target = d::webhook_deliveries.filter(d::id.eq(uid(attempt.delivery_id)));
-    if delivered {
-        native!(conn, |c| diesel::update(target)
-            .set((
-                d::state.eq(DELIVERED),
-                d::attempts.eq(d::attempts + 1),
-                d::leased_until.eq(None::<Timestamp>),
-                d::delivered_at.eq(Some(attempt.at)),
-            ))
-            .execute(c))?;
-    } else {
-        native!(conn, |c| diesel::update(target)
+    }
+    for (attempt, _, retry_at) in attempts.iter().filter(|(_, ok, _)| !*ok) {
+        native!(conn, |c| diesel::update(d::webhook_deliveries.filter(d::id.eq(uid(attempt.delivery_id))))
             .set((
                 d::attempts.eq(d::attempts + 1),
                 d::leased_until.eq(None::<Timestamp>),
-                d::next_attempt_at.eq(retry_at),
+                d::next_attempt_at.eq(*retry_at),
             ))
             .execute(c))?;
     }

@@ -198,6 +198,16 @@ pub fn seq_of(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<i64>> {
     native!(conn, |c| e::audit_events.filter(e::id.eq(uid(id))).select(e::seq).first::<i64>(c).optional())
 }
 
+/// The events of these ids, by id, in one query.
+pub fn find_many(
+    conn: &mut DbConn,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> QueryResult<std::collections::HashMap<Uuid, EventRow>> {
+    let ids = super::InJsonArray::new(e::id, ids);
+    let rows: Vec<EventRow> = native!(conn, |c| e::audit_events.filter(ids.clone()).select(COLUMNS).load(c))?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
 pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<EventRow>> {
     native!(conn, |c| e::audit_events.filter(e::id.eq(uid(id))).select(COLUMNS).first::<EventRow>(c).optional())
 }

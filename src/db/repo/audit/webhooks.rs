@@ -128,21 +128,25 @@ pub fn enabled_of(conn: &mut DbConn, node_ids: &[Uuid]) -> QueryResult<Vec<(Uuid
     Ok(rows.into_iter().filter(|r| r.2).map(|(id, events, _, n)| (id, events, to_ref(n))).collect())
 }
 
-/// A failed delivery: one more consecutive failure, and the webhook disabled at `limit`.
-pub fn failed(conn: &mut DbConn, id: Uuid, limit: i32) -> QueryResult<()> {
-    native!(conn, |c| diesel::update(w::webhooks.filter(w::id.eq(uid(id))))
-        .set(w::consecutive_failures.eq(w::consecutive_failures + 1))
-        .execute(c))?;
-    native!(conn, |c| diesel::update(w::webhooks.filter(w::id.eq(uid(id))).filter(w::consecutive_failures.ge(limit)))
-        .set(w::enabled.eq(false))
-        .execute(c))?;
-    Ok(())
-}
-
-/// A delivered event: the count of consecutive failures starts again.
-pub fn succeeded(conn: &mut DbConn, id: Uuid) -> QueryResult<()> {
-    native!(conn, |c| diesel::update(w::webhooks.filter(w::id.eq(uid(id))))
-        .set(w::consecutive_failures.eq(0))
-        .execute(c))?;
+/// A batch of attempts to one webhook, in order: `reset` when one was delivered, then
+/// `failures` failed after the last delivered one. The count of consecutive failures
+/// follows, and the webhook is disabled at `limit`.
+pub fn tally(conn: &mut DbConn, id: Uuid, reset: bool, failures: i32, limit: i32) -> QueryResult<()> {
+    let this = || w::webhooks.filter(w::id.eq(uid(id)));
+    if reset {
+        // Written only when it changes: a healthy webhook's row is not rewritten per batch.
+        native!(conn, |c| diesel::update(this().filter(w::consecutive_failures.ne(failures)))
+            .set(w::consecutive_failures.eq(failures))
+            .execute(c))?;
+    } else if failures > 0 {
+        native!(conn, |c| diesel::update(this())
+            .set(w::consecutive_failures.eq(w::consecutive_failures + failures))
+            .execute(c))?;
+    }
+    if failures > 0 {
+        native!(conn, |c| diesel::update(this().filter(w::consecutive_failures.ge(limit)))
+            .set(w::enabled.eq(false))
+            .execute(c))?;
+    }
     Ok(())
 }
