@@ -23,7 +23,7 @@ WORKDIR /build
 #    build.rs and migrations/ come along now: build.rs watches migrations/, and the real source
 #    embeds them at compile time (embed_migrations!). Cargo refuses a manifest whose targets
 #    are missing, so every target Cargo.toml names gets an empty stand-in here: the lib, the
-#    bin, the [[test]] api, the [[bench]]es d4_query and provisioning and the [[example]] estate (tests, benches
+#    bin, the [[test]] api, the [[bench]]es d4_query and provisioning and the [[example]]s estate and webhook_receiver (tests, benches
 #    and examples are not built, and their real files stay out of this layer so editing a
 #    test does not rebuild every crate).
 #    .ci/docker-context runs these steps on CI, which is how a new target missing here shows.
@@ -37,6 +37,7 @@ RUN mkdir -p src tests/api benches \
     && : > tests/api/main.rs \
     && echo 'fn main() {}' > benches/d4_query.rs \
     && echo 'fn main() {}' > benches/estate.rs \
+    && echo 'fn main() {}' > benches/webhook_receiver.rs \
     && echo 'fn main() {}' > benches/provisioning.rs \
     && cargo build --release --locked \
     && rm -rf src

@@ -2,12 +2,13 @@
 # Device creates with and without a subscribed webhook (L3), measured in one run against a
 # release build, on SQLite (default) or PostgreSQL:
 #
-#   cargo build --release && bash benches/webhook_load.sh [seconds-per-run] [connections]
+#   cargo build --release --bin siprov --example webhook_receiver
+#   bash benches/webhook_load.sh [seconds-per-run] [connections]
 #   SIPROV_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bash benches/webhook_load.sh
 #
 # Three wrk runs of `benches/create_device.lua` (distinct MACs): no webhook, then one
 # webhook on the organization subscribed to `device.*` with its receiver (benches/
-# receiver.py, on 127.0.0.1) answering at once, then none again. Reports each rate and the
+# webhook_receiver.rs, on 127.0.0.1, one thread) answering at once, then none again. Reports each rate and the
 # ratio of the webhook run to the mean of the two others, and how many of the webhook
 # run's events the receiver had got when the run ended and 30 s later.
 set -euo pipefail
@@ -18,9 +19,11 @@ CONNS=${2:-64}
 PORT=${SIPROV_BENCH_PORT:-18182}
 RPORT=$((PORT + 1))
 BIN=${SIPROV_BENCH_BIN:-target/release/siprov}
+RECEIVER=${SIPROV_BENCH_RECEIVER:-target/release/examples/webhook_receiver}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is not installed (apt-get install jq)" >&2; exit 1; }
 [[ -x $BIN ]] || { echo "$BIN missing: run cargo build --release first" >&2; exit 1; }
+[[ -x $RECEIVER ]] || { echo "$RECEIVER missing: run cargo build --release --example webhook_receiver" >&2; exit 1; }
 
 WORK=$(mktemp -d)
 PG_ADMIN=${SIPROV_BENCH_DATABASE_URL:-}
@@ -33,7 +36,7 @@ else
   DB_URL="sqlite://$WORK/bench.db"
   BACKEND=sqlite
 fi
-python3 benches/receiver.py "$RPORT" &
+"$RECEIVER" "$RPORT" &
 RPID=$!
 SIPROV_LISTEN=127.0.0.1:$PORT SIPROV_DATABASE_URL=$DB_URL SIPROV_WEBHOOK_ALLOW_INSECURE=true \
   SIPROV_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1 RUST_LOG=warn "$BIN" >"$WORK/log" 2>&1 &
