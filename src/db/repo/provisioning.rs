@@ -177,28 +177,11 @@ pub fn parse_render_lines(json: &str) -> QueryResult<Vec<RenderLine>> {
         .collect())
 }
 
-type PhoneRow = (
-    DeviceId,
-    String,
-    Option<String>,
-    Option<LoginRow>,
-    bool,
-    bool,
-    Option<AccountId>,
-    SipRow,
-    Option<String>,
-    (Option<i64>, Option<i32>),
-);
+type PhoneRow =
+    (DeviceId, String, Option<String>, Option<LoginRow>, bool, bool, Option<AccountId>, SipRow, Option<String>);
 
-/// An F7 window: its start (Unix seconds) and the failures counted in it.
-pub type Window = (i64, i32);
-
-/// The device a phone names by `mac`, with what its file needs, and the F7 window of
-/// `address` beside it: one round trip for a phone's request. No device, no window (read it
-/// with [`failures_of`]).
-pub fn phone_by_mac(conn: &mut DbConn, mac: &str, address: &str) -> QueryResult<Option<(Phone, Option<Window>)>> {
+pub fn phone_by_mac(conn: &mut DbConn, mac: &str) -> QueryResult<Option<Phone>> {
     let sp = diesel::alias!(crate::db::schema::nodes as sp);
-    let window = || pf::table.filter(pf::address.eq(address));
     let row: Option<PhoneRow> = native!(conn, |c| d::table
         .left_join(lg::table)
         .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
@@ -219,30 +202,26 @@ pub fn phone_by_mac(conn: &mut DbConn, mac: &str, address: &str) -> QueryResult<
                 sp.field(nodes::sip_registrar_transport),
             ),
             RenderLinesJson,
-            (window().select(pf::window_start).single_value(), window().select(pf::failures).single_value()),
         ))
         .first(c)
         .optional())?;
-    Ok(row.map(|(id, mac, vendor, login, missed_calls, mwi_enabled, mwi_account_id, sip, lines_json, window)| {
-        let phone = Phone {
-            id,
-            mac,
-            vendor,
-            login: login.map(|(verifiers, previous_verifiers, previous_until, at, address, agent)| DeviceLogin {
-                verifiers,
-                previous_verifiers,
-                previous_until,
-                last_fetch_at: at,
-                last_fetch_address: address,
-                last_user_agent: agent,
-            }),
-            missed_calls,
-            mwi_enabled,
-            mwi_account_id,
-            sip: sip_of(&sip),
-            lines_json,
-        };
-        (phone, window.0.zip(window.1))
+    Ok(row.map(|(id, mac, vendor, login, missed_calls, mwi_enabled, mwi_account_id, sip, lines_json)| Phone {
+        id,
+        mac,
+        vendor,
+        login: login.map(|(verifiers, previous_verifiers, previous_until, at, address, agent)| DeviceLogin {
+            verifiers,
+            previous_verifiers,
+            previous_until,
+            last_fetch_at: at,
+            last_fetch_address: address,
+            last_user_agent: agent,
+        }),
+        missed_calls,
+        mwi_enabled,
+        mwi_account_id,
+        sip: sip_of(&sip),
+        lines_json,
     }))
 }
 
@@ -339,7 +318,7 @@ pub fn render_lines(conn: &mut DbConn, id: DeviceId) -> QueryResult<Vec<RenderLi
 }
 
 /// F7: failures counted for an address, as `(window_start, failures)`.
-pub fn failures_of(conn: &mut DbConn, address: &str) -> QueryResult<Option<Window>> {
+pub fn failures_of(conn: &mut DbConn, address: &str) -> QueryResult<Option<(i64, i32)>> {
     native!(conn, |c| pf::table
         .filter(pf::address.eq(address))
         .select((pf::window_start, pf::failures))

@@ -71,22 +71,15 @@ const MAX_USERNAME_LEN: usize = 64;
 /// Answers one `/provisioning/` request.
 pub fn fetch(conn: &mut DbConn, auth: &PhoneAuth, base_url: &str, req: &PhoneRequest) -> Result<PhoneAnswer, ApiError> {
     let now = i64::try_from(req.now).unwrap_or(i64::MAX);
+    if let Some((start, failures)) = repo::provisioning::failures_of(conn, &req.address)?
+        && let Throttle::Closed { retry_after_secs } = rules::throttle(i64::from(failures), start, now)
+    {
+        return Ok(PhoneAnswer::Throttled { retry_after_secs });
+    }
     let credentials = req.authorization.as_deref().and_then(parse_authorization);
     let username = credentials.as_ref().map_or("", |c| c.username());
     let username = if username.len() <= MAX_USERNAME_LEN { username } else { "" };
-    // A known MAC brings its address's F7 window in the same round trip; for an unknown one
-    // (or none) the window is read on its own. Every answer but a served file then costs two
-    // reads either way (see `even_out`), so timing does not tell a known MAC (F4).
-    let (phone, window, read_twice) = match repo::provisioning::phone_by_mac(conn, username, &req.address)? {
-        Some((phone, window)) => (Some(phone), window, false),
-        None => (None, repo::provisioning::failures_of(conn, &req.address)?, true),
-    };
-    if let Some((start, failures)) = window
-        && let Throttle::Closed { retry_after_secs } = rules::throttle(i64::from(failures), start, now)
-    {
-        even_out(conn, &req.address, read_twice)?;
-        return Ok(PhoneAnswer::Throttled { retry_after_secs });
-    }
+    let phone = repo::provisioning::phone_by_mac(conn, username)?;
     let login = phone.as_ref().and_then(|p| p.login.as_ref());
     let current = login.and_then(|l| l.verifiers.as_deref()).and_then(Verifiers::from_stored);
     let previous = login
@@ -97,11 +90,8 @@ pub fn fetch(conn: &mut DbConn, auth: &PhoneAuth, base_url: &str, req: &PhoneReq
     let verdict = auth.verify(credentials.as_ref(), &req.method, &req.target, candidates, req.now);
     let (phone, matched) = match (verdict, phone) {
         (Verdict::Authenticated(m), Some(p)) => (p, m),
-        (verdict, _) => {
-            even_out(conn, &req.address, read_twice)?;
-            if matches!(verdict, Verdict::Stale) {
-                return Ok(PhoneAnswer::Challenge { stale: true });
-            }
+        (Verdict::Stale, _) => return Ok(PhoneAnswer::Challenge { stale: true }),
+        _ => {
             if credentials.is_some() {
                 write_tx(conn, |conn| {
                     repo::provisioning::record_failure(conn, &req.address, now, rules::FAILURE_WINDOW_SECS)?;
@@ -118,15 +108,6 @@ pub fn fetch(conn: &mut DbConn, auth: &PhoneAuth, base_url: &str, req: &PhoneReq
         record(conn, &phone, matched, req)?;
     }
     Ok(answer)
-}
-
-/// F4: a refusal for a known MAC reads the window a second time, as one for an unknown MAC
-/// had to, so the two cost the same.
-fn even_out(conn: &mut DbConn, address: &str, read_twice: bool) -> Result<(), ApiError> {
-    if !read_twice {
-        repo::provisioning::failures_of(conn, address)?;
-    }
-    Ok(())
 }
 
 /// The file an authenticated phone asked for (F5, F6).
