@@ -21,7 +21,7 @@ pub const LEASE: Duration = Duration::from_secs(20);
 /// Deliveries claimed at once.
 const BATCH: i64 = 128;
 /// How long a busy worker gathers work between two rounds of recording and claiming.
-const TICK: Duration = Duration::from_millis(50);
+const TICK: Duration = Duration::from_millis(100);
 /// Consecutive failures after which a webhook is disabled (L3).
 pub const DISABLE_AFTER: i32 = 20;
 /// The longest wait between two attempts (L3).
