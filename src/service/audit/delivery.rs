@@ -122,13 +122,13 @@ async fn claim(pool: &Pool, limit: i64) -> Result<Vec<(Job, Vec<u8>)>, ApiError>
             return Ok(Vec::new());
         }
         let claimed = write_tx(conn, |conn| Ok(repo::audit::deliveries::claim(conn, at, later(at, LEASE), limit)?))?;
-        let mut events = repo::audit::find_many(conn, claimed.iter().map(|j| j.event_id))?;
+        let events = repo::audit::find_many(conn, claimed.iter().map(|j| j.event_id))?;
         let mut jobs = Vec::with_capacity(claimed.len());
         for job in claimed {
-            match events.remove(&job.event_id) {
+            // One event may go to several webhooks in a batch: each job renders its own body.
+            match events.get(&job.event_id) {
                 Some(event) => {
                     let body = serde_json::to_vec(&AuditEvent::from(event.clone())).unwrap_or_default();
-                    events.insert(job.event_id, event);
                     jobs.push((job, body));
                 }
                 None => tracing::error!(delivery = %job.delivery_id, "a delivery's event is missing"),

@@ -208,9 +208,5 @@ pub fn find_many(
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
-pub fn find(conn: &mut DbConn, id: Uuid) -> QueryResult<Option<EventRow>> {
-    native!(conn, |c| e::audit_events.filter(e::id.eq(uid(id))).select(COLUMNS).first::<EventRow>(c).optional())
-}
-
 #[cfg(test)]
 mod tests;
