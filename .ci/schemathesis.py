@@ -14,6 +14,7 @@ each. The script fails when any run reports a failure or when some operation nev
 """
 
 import base64
+import concurrent.futures
 import json
 import re
 import urllib.parse
@@ -251,7 +252,7 @@ def config_for(known, phones, work, login, password, own_session=False):
     return path
 
 
-def run(config, base, label, username, password, report, operations=()):
+def run(config, base, label, username, password, report, output, operations=()):
     cmd = [
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", str(SPEC),
         "--url", base,
@@ -264,10 +265,13 @@ def run(config, base, label, username, password, report, operations=()):
     for operation in operations:
         cmd += ["--include-operation-id", operation]
     env = dict(os.environ, SCHEMATHESIS_HOOKS=str(HOOKS))
-    print(f"\n==> schemathesis as {label} ({username})", flush=True)
-    # A token lives 15 minutes (K4); a run takes about three.
+    # A token lives 15 minutes (K4); a run takes about two.
     cmd += ["-H", f"Authorization: Bearer {token(base, username, password)}"]
-    return subprocess.run(cmd, env=env, cwd=ROOT).returncode
+    # Runs go side by side, so each one's output is kept and printed whole afterwards.
+    with open(output, "w") as out:
+        out.write(f"\n==> schemathesis as {label} ({username})\n")
+        out.flush()
+        return subprocess.run(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
 
 
 def operations_with_2xx(report, templates):
@@ -343,6 +347,25 @@ class Server:
         return alive
 
 
+def serve(binary, work, name, runs):
+    """Starts a fresh server, seeds it and makes its runs one after the other. Returns each
+    run's (label, report, output, exit code) and whether the server died on the way."""
+    server = Server(binary, work, name)
+    results, crashed = [], False
+    try:
+        known, phones = seed(server.base, token(server.base, "admin", ADMIN_PASSWORD))
+        for label, user, pw, operations in runs:
+            report, output = work / f"{name}-{user}.ndjson", work / f"{name}-{user}.out"
+            config = config_for(known, phones, work, user, pw, own_session=bool(operations))
+            rc = run(config, server.base, label, user, pw, report, output, operations)
+            results.append((label, report, output, rc))
+    finally:
+        if not server.stop():
+            print(f"the server {name} exited during its runs:\n" + server.log.read_text())
+            crashed = True
+    return results, crashed
+
+
 def main():
     binary = sys.argv[1]
     spec = json.loads(SPEC.read_text())
@@ -361,21 +384,14 @@ def main():
                 ("user revoking their tokens", "home-user-1", PASSWORD, ("revoke_tokens",))]),
     ]
     try:
-        for name, runs in servers:
-            server = Server(binary, work, name)
-            results = []
-            try:
-                known, phones = seed(server.base, token(server.base, "admin", ADMIN_PASSWORD))
-                for label, user, pw, operations in runs:
-                    report = work / f"{name}-{user}.ndjson"
-                    config = config_for(known, phones, work, user, pw, own_session=bool(operations))
-                    rc = run(config, server.base, label, user, pw, report, operations)
-                    results.append((label, report, rc))
-            finally:
-                if not server.stop():
-                    print("the server exited during the run:\n" + server.log.read_text())
-                    failed = True
-            for label, report, rc in results:
+        # One thread per server: Schemathesis spends most of a run generating cases in Python,
+        # so two runs side by side take little longer than one on two cores.
+        with concurrent.futures.ThreadPoolExecutor(len(servers)) as pool:
+            outcomes = list(pool.map(lambda server: serve(binary, work, *server), servers))
+        for (name, runs), (results, crashed) in zip(servers, outcomes):
+            failed |= crashed
+            for label, report, output, rc in results:
+                print(output.read_text(), flush=True)
                 failed |= rc != 0
                 ok, _seen = operations_with_2xx(report, templates) if report.exists() else (set(), set())
                 union |= ok
