@@ -179,6 +179,26 @@ where
     Ok(Plan { sql, text: rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n") })
 }
 
+/// Runs `f` with PostgreSQL planning each of its statements for the values bound (a custom
+/// plan), in a transaction of its own (a savepoint inside one), for a query whose best plan
+/// depends on how many rows one value has: an assignee with none, a few or thousands of
+/// devices. Connections otherwise plan each statement once, generically (`db::Manager`).
+/// SQLite plans every statement for its values anyway.
+pub fn with_custom_plans<T>(
+    conn: &mut crate::db::DbConn,
+    f: impl FnOnce(&mut crate::db::DbConn) -> QueryResult<T>,
+) -> QueryResult<T> {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    match conn {
+        crate::db::DbConn::Sqlite(_) => f(conn),
+        crate::db::DbConn::Postgresql(_) => conn.transaction(|c| {
+            c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+            f(c)
+        }),
+    }
+}
+
 /// The plan PostgreSQL runs for `query`, with what each step read.
 pub fn explain_postgres<Q>(query: Q, conn: &mut diesel::PgConnection) -> QueryResult<Plan>
 where

@@ -10,9 +10,9 @@ mod lines;
 
 pub use lines::*;
 
-use super::KeyIs;
 use super::nodes::{REF_COLUMNS, RefRow, to_ref};
 use super::provisioning::{DeviceLogin, LOGIN_COLUMNS};
+use super::{KeyIs, with_custom_plans};
 use crate::db::DbConn;
 use crate::db::schema::{device_lines as dl, device_logins as lg, device_owners as dwn, devices::dsl as d, nodes};
 use crate::db::types::{opt_uid, uid};
@@ -315,7 +315,9 @@ macro_rules! list_query {
                 }
             }
             // An equality: a range would let PostgreSQL estimate the assignee's rows from
-            // the histogram, too few, and sort them all.
+            // the histogram, too few, and sort them all. Planned for its values
+            // (`with_custom_plans`): generically, the equality lets the order reduce to `id`
+            // and the plan walks the primary key, filtering.
             (None, Some(a), _) => scope_eq!(
                 q.filter(d::assigned_to_id.eq(opt_uid(Some(a)))).order((d::assigned_to_id.asc(), d::id.asc())),
                 $scope
@@ -351,13 +353,9 @@ pub fn list(
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<Listed>> {
-    let rows = native!(conn, |c| list_query!(scope, f, after, limit).load::<(
-        DeviceRecord,
-        NodeKind,
-        Option<NodeKind>,
-        Option<String>,
-        Option<DeviceLogin>
-    )>(c))?;
+    type Row = (DeviceRecord, NodeKind, Option<NodeKind>, Option<String>, Option<DeviceLogin>);
+    let load = |conn: &mut DbConn| native!(conn, |c| list_query!(scope, f, after, limit).load::<Row>(c));
+    let rows = if f.assigned_to.is_some() { with_custom_plans(conn, load)? } else { load(conn)? };
     let mut unread: Vec<DeviceId> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0.id).collect();
     let mut read = if unread.is_empty() { HashMap::new() } else { lines_in(conn, std::mem::take(&mut unread))? };
     rows.into_iter()
@@ -379,7 +377,8 @@ pub fn explain_list(
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<super::Plan> {
-    explain!(conn, list_query!(scope, f, after, limit))
+    let explain = |conn: &mut DbConn| explain!(conn, list_query!(scope, f, after, limit));
+    if f.assigned_to.is_some() { with_custom_plans(conn, explain) } else { explain(conn) }
 }
 
 /// The builder of [`owned_by`]'s query: the login's range of `device_owners_login`
