@@ -21,13 +21,23 @@ pub struct Size {
     pub users_per_org: usize,
     pub devices: usize,
     pub accounts_per_user: usize,
+    /// User 0 of Org 0 (the "big User") holds half of that Org's devices, so that its pages
+    /// are pages of 50 at 10k devices too (every other User has about 40 there).
+    pub big_user_holds_half: bool,
 }
 
 impl Size {
     /// 1,000 SPs, 10,000 Orgs, 100,000 Users and 1,000,000 devices and accounts at
     /// `devices = 1_000_000`; the same proportions at any other count.
     pub fn scaled(devices: usize) -> Size {
-        Size { sps: (devices / 1000).max(2), orgs_per_sp: 10, users_per_org: 10, devices, accounts_per_user: 10 }
+        Size {
+            sps: (devices / 1000).max(2),
+            orgs_per_sp: 10,
+            users_per_org: 10,
+            devices,
+            accounts_per_user: 10,
+            big_user_holds_half: true,
+        }
     }
 }
 
@@ -274,7 +284,12 @@ pub fn build(conn: &mut DbConn, size: Size, password_hash: &str, progress: bool)
                 };
                 let org_n = s * orgs_per_sp + org_in_sp.min(orgs_per_sp - 1);
                 let org = org_ids[org_n];
-                let user_n = org_n * users_per_org + (j / 100) % users_per_org;
+                let user_in_org = if size.big_user_holds_half && org_n == 0 && (j / 2) % 2 == 0 {
+                    0
+                } else {
+                    (j / 100) % users_per_org
+                };
+                let user_n = org_n * users_per_org + user_in_org;
                 let (user, login) = (user_ids[user_n], user_logins[user_n]);
                 let (v, m) = vendor(i);
                 let id = ids[i];
