@@ -277,8 +277,10 @@ def run(config, base, label, username, password, report, output, operations=(), 
 
 def operations_with_2xx(report, templates):
     """The operations (`METHOD /path/{template}`) that answered 2xx in a run's NDJSON report,
-    and those that were called at all, taken from every recorded request and response."""
-    ok, seen = set(), set()
+    taken from every recorded request and response."""
+    ok = set()
+    if not report.exists():
+        return ok
     for line in report.read_text().splitlines():
         try:
             event = json.loads(line)
@@ -289,10 +291,9 @@ def operations_with_2xx(report, templates):
             op = _operation(request.get("method", ""), urllib.parse.urlsplit(request.get("uri", "")).path, templates)
             if op is None:
                 continue
-            seen.add(op)
             if 200 <= (response.get("status_code") or 0) < 300:
                 ok.add(op)
-    return ok, seen
+    return ok
 
 
 def _interactions(node):
@@ -368,6 +369,17 @@ def serve(binary, work, name, runs, extra=()):
     return results, crashed
 
 
+def collect(results, templates):
+    """Prints each run's output whole; returns whether any run failed, and each run's label,
+    exit code and the operations that answered 2xx in it."""
+    failed, runs = False, []
+    for label, report, output, rc in results:
+        print(output.read_text(), flush=True)
+        failed |= rc != 0
+        runs.append((label, rc, operations_with_2xx(report, templates)))
+    return failed, runs
+
+
 def main():
     binary = sys.argv[1]
     spec = json.loads(SPEC.read_text())
@@ -392,11 +404,9 @@ def main():
         with concurrent.futures.ThreadPoolExecutor(len(servers)) as pool:
             outcomes = list(pool.map(lambda server: serve(binary, work, *server), servers))
         for (name, runs), (results, crashed) in zip(servers, outcomes):
-            failed |= crashed
-            for label, report, output, rc in results:
-                print(output.read_text(), flush=True)
-                failed |= rc != 0
-                ok, _seen = operations_with_2xx(report, templates) if report.exists() else (set(), set())
+            run_failed, outcomes_of_runs = collect(results, templates)
+            failed |= crashed | run_failed
+            for label, rc, ok in outcomes_of_runs:
                 union |= ok
                 print(f"{label}: {len(ok)} of {len(spec_ops)} operations answered 2xx at least once; exit {rc}")
                 missing = sorted(spec_ops - ok)
@@ -409,14 +419,11 @@ def main():
         if missing:
             ids = [op_ids[op] for op in missing]
             print(f"\nno 2xx yet for {', '.join(missing)}: a second run for them")
-            (results, crashed), = [serve(binary, work, "again", [("system admin, again", "admin", ADMIN_PASSWORD,
-                                                                  tuple(ids))],
-                                         extra=("--mode", "positive", "--max-examples", "200"))]
-            failed |= crashed
-            for label, report, output, rc in results:
-                print(output.read_text(), flush=True)
-                failed |= rc != 0
-                ok, _seen = operations_with_2xx(report, templates) if report.exists() else (set(), set())
+            again = [("system admin, again", "admin", ADMIN_PASSWORD, tuple(ids))]
+            results, crashed = serve(binary, work, "again", again, extra=("--mode", "positive", "--max-examples", "200"))
+            run_failed, outcomes_of_runs = collect(results, templates)
+            failed |= crashed | run_failed
+            for label, rc, ok in outcomes_of_runs:
                 union |= ok
                 print(f"{label}: {len(ok & set(missing))} of those {len(missing)} answered 2xx; exit {rc}")
         print(f"\nall runs: {len(union & spec_ops)} of {len(spec_ops)} operations answered 2xx at least once")

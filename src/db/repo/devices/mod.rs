@@ -355,7 +355,7 @@ pub fn list(
 ) -> QueryResult<Vec<Listed>> {
     type Row = (DeviceRecord, NodeKind, Option<NodeKind>, Option<String>, Option<DeviceLogin>);
     let load = |conn: &mut DbConn| native!(conn, |c| list_query!(scope, f, after, limit).load::<Row>(c));
-    let rows = if f.assigned_to.is_some() { with_custom_plans(conn, load)? } else { load(conn)? };
+    let rows = planned(conn, f, load)?;
     let mut unread: Vec<DeviceId> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0.id).collect();
     let mut read = if unread.is_empty() { HashMap::new() } else { lines_in(conn, std::mem::take(&mut unread))? };
     rows.into_iter()
@@ -377,8 +377,13 @@ pub fn explain_list(
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<super::Plan> {
-    let explain = |conn: &mut DbConn| explain!(conn, list_query!(scope, f, after, limit));
-    if f.assigned_to.is_some() { with_custom_plans(conn, explain) } else { explain(conn) }
+    planned(conn, f, |conn: &mut DbConn| explain!(conn, list_query!(scope, f, after, limit)))
+}
+
+/// Runs `op`, [`list`]'s query or its plan, as that query is planned for `f`: with an
+/// assignee filter, for its values (see `list_query!`); otherwise once, generically.
+fn planned<T>(conn: &mut DbConn, f: &Filters, op: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> QueryResult<T> {
+    if f.assigned_to.is_some() { with_custom_plans(conn, op) } else { op(conn) }
 }
 
 /// The builder of [`owned_by`]'s query: the login's range of `device_owners_login`
