@@ -442,4 +442,27 @@ mod tests {
         assert!(Backend::from_url("sqlite://").is_err());
         assert!(Backend::from_url("data.db").is_err());
     }
+
+    #[derive(diesel::QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite with these; a build that lost them (a
+    /// Docker layer without `.cargo`, say) would still pass every other test, only slower.
+    #[test]
+    fn the_bundled_sqlite_is_built_with_the_server_flags() {
+        use diesel::{Connection, RunQueryDsl, SqliteConnection};
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut c)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0", "THREADSAFE=2"] {
+            assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
+        }
+    }
 }
