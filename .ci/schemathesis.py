@@ -34,6 +34,9 @@ CONFIG = ROOT / ".ci" / "schemathesis.toml"
 HOOKS = ROOT / ".ci" / "schemathesis_hooks.py"
 ADMIN_PASSWORD = "schemathesis-admin-1"
 PASSWORD = "schemathesis-pass-1"
+# The operations that end the session of the login that calls them (K5, K6): left out of
+# the personas' runs, each run alone as a login of its own.
+SESSION_ENDING = ("revoke_tokens", "change_password")
 
 
 def free_port():
@@ -241,7 +244,8 @@ def config_for(known, phones, work, login, password, own_session=False):
     else:
         # Changing the persona's password (K5) or revoking its tokens (K6) would end the run:
         # its token is fixed. Each has a run of its own, as a login of its own.
-        text += '\n[[operations]]\ninclude-operation-id = ["revoke_tokens", "change_password"]\nenabled = false\n'
+        ids = ", ".join(f'"{op}"' for op in SESSION_ENDING)
+        text += f'\n[[operations]]\ninclude-operation-id = [{ids}]\nenabled = false\n'
     text += ('\n[[operations]]\ninclude-operation-id = ["token"]\n'
              f'parameters = {{ "body.username" = "{login}", "body.password" = "{password}" }}\n')
     for regex, kind in ID_KINDS:
@@ -358,7 +362,7 @@ def serve(binary, work, name, runs, extra=()):
         known, phones = seed(server.base, token(server.base, "admin", ADMIN_PASSWORD))
         for label, user, pw, operations in runs:
             report, output = work / f"{name}-{user}.ndjson", work / f"{name}-{user}.out"
-            own_session = any(op in ("change_password", "revoke_tokens") for op in operations)
+            own_session = any(op in SESSION_ENDING for op in operations)
             config = config_for(known, phones, work, user, pw, own_session=own_session)
             rc = run(config, server.base, label, user, pw, report, output, operations, extra)
             results.append((label, report, output, rc))
@@ -383,8 +387,8 @@ def collect(results, templates):
 def main():
     binary = sys.argv[1]
     spec = json.loads(SPEC.read_text())
-    spec_ops = {f"{m.upper()} {p}" for p, item in spec["paths"].items() for m in item}
     op_ids = {f"{m.upper()} {p}": op["operationId"] for p, item in spec["paths"].items() for m, op in item.items()}
+    spec_ops = set(op_ids)
     templates = _templates(spec)
     work = Path(tempfile.mkdtemp(prefix="siprov-st-"))
     failed = False
