@@ -12,10 +12,14 @@ use crate::error::{ApiError, Problem};
 use crate::service::accounts::{self, AccountView, CreateAccount, NewAccountView, PatchAccount, SipCredentials};
 use crate::service::members::{self, ListRef, Member, MemberInput};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_account)
-        .service(list_accounts)
-        .service(get_account)
+/// The routes under `/v1/users`.
+pub fn under_users(cfg: &mut ServiceConfig) {
+    cfg.service(create_account).service(list_accounts);
+}
+
+/// The routes under `/v1/accounts`.
+pub fn under_accounts(cfg: &mut ServiceConfig) {
+    cfg.service(get_account)
         .service(patch_account)
         .service(delete_account)
         .service(rotate_sip_password)
@@ -35,7 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`number_in_use`, `sip_username_taken`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_number`, `invalid_pin`, `invalid_email`, `invalid_sip_username`"),
 ))]
-#[post("/users/{id}/accounts")]
+#[post("/{id}/accounts")]
 pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>) -> Result<HttpResponse, ApiError> {
     let user = *id;
     let view = db.run_hashing(move |s, p| accounts::create(s.conn()?, p, user, b.0)).await?;
@@ -48,7 +52,7 @@ pub async fn create_account(db: Db, id: web::Path<Uuid>, b: Body<CreateAccount>)
     (status = 200, body = SipCredentials),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "F2 `not_account_manager`"),
 ))]
-#[post("/accounts/{id}/sip-password")]
+#[post("/{id}/sip-password")]
 pub async fn rotate_sip_password(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
     let creds = db.run(move |s, p| accounts::rotate_sip_password(s.conn()?, p, id)).await?;
@@ -57,7 +61,7 @@ pub async fn rotate_sip_password(db: Db, id: web::Path<Uuid>) -> Result<HttpResp
 
 /// A user's accounts (the user itself and its ancestors, N2).
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path, description = "user id"), PageQuery), responses((status = 200, body = AccountPage)))]
-#[get("/users/{id}/accounts")]
+#[get("/{id}/accounts")]
 pub async fn list_accounts(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let user = *id;
     let page = db.read(move |s, p| accounts::list(s.conn()?, p, user, q.limit, q.cursor.as_deref())).await?;
@@ -71,7 +75,7 @@ fn precondition(h: IfMatchHeader, id: AccountId) -> Option<Precondition> {
 
 /// One account (owners, administrators, the tree, and its own user: A2, A3, A5).
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path)), responses((status = 200, body = AccountView)))]
-#[get("/accounts/{id}")]
+#[get("/{id}")]
 pub async fn get_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
     let view = db.read(move |s, p| accounts::get(s.conn()?, p, id)).await?;
@@ -84,7 +88,7 @@ pub async fn get_account(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, Ap
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A2 `not_account_manager`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_pin`, `invalid_email`, too long"),
 ))]
-#[patch("/accounts/{id}")]
+#[patch("/{id}")]
 pub async fn patch_account(
     db: Db,
     id: web::Path<Uuid>,
@@ -103,7 +107,7 @@ pub async fn patch_account(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A5 `tree_only`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "A5 `account_in_use`"),
 ))]
-#[delete("/accounts/{id}")]
+#[delete("/{id}")]
 pub async fn delete_account(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = AccountId(*id);
     db.run_if(precondition(h, id), move |s, p| accounts::delete(s.conn()?, p, id)).await?;
@@ -147,7 +151,7 @@ async fn remove_member(db: Db, id: Uuid, list: List, username: String) -> Result
 
 /// The account's owners list.
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MemberPage)))]
-#[get("/accounts/{id}/owners")]
+#[get("/{id}/owners")]
 pub async fn list_account_owners(
     db: Db,
     id: web::Path<Uuid>,
@@ -164,7 +168,7 @@ pub async fn list_account_owners(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A3 `owners_only`, A2 `not_account_manager`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
-#[post("/accounts/{id}/owners")]
+#[post("/{id}/owners")]
 pub async fn add_account_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
     add_member(db, *id, List::Owners, b).await
 }
@@ -174,7 +178,7 @@ pub async fn add_account_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>
     (status = 204),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A3 `owners_only`, A2 `not_account_manager`"),
 ))]
-#[delete("/accounts/{id}/owners/{username}")]
+#[delete("/{id}/owners/{username}")]
 pub async fn remove_account_owner(db: Db, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
     remove_member(db, id, List::Owners, username).await
@@ -182,7 +186,7 @@ pub async fn remove_account_owner(db: Db, path: web::Path<(Uuid, String)>) -> Re
 
 /// The account's administrators list.
 #[utoipa::path(tag = "accounts", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MemberPage)))]
-#[get("/accounts/{id}/administrators")]
+#[get("/{id}/administrators")]
 pub async fn list_account_administrators(
     db: Db,
     id: web::Path<Uuid>,
@@ -199,7 +203,7 @@ pub async fn list_account_administrators(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A2 `not_account_manager`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
-#[post("/accounts/{id}/administrators")]
+#[post("/{id}/administrators")]
 pub async fn add_account_administrator(
     db: Db,
     id: web::Path<Uuid>,
@@ -213,7 +217,7 @@ pub async fn add_account_administrator(
     (status = 204),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A2 `not_account_manager`"),
 ))]
-#[delete("/accounts/{id}/administrators/{username}")]
+#[delete("/{id}/administrators/{username}")]
 pub async fn remove_account_administrator(db: Db, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
     remove_member(db, id, List::Administrators, username).await

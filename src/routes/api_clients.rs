@@ -14,20 +14,24 @@ use crate::service::api_clients::{
 };
 use crate::service::sessions::{self, SetPassword};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_sp_api_client)
-        .service(list_sp_api_clients)
-        .service(create_org_api_client)
-        .service(list_org_api_clients)
-        .service(create_user_api_client)
-        .service(list_user_api_clients)
-        .service(get_api_client)
-        .service(patch_api_client)
-        .service(delete_api_client)
-        .service(rotate_api_client_secret)
-        .service(set_sp_password)
-        .service(set_org_password)
-        .service(set_user_password);
+/// The routes under `/v1/service-providers`.
+pub fn under_service_providers(cfg: &mut ServiceConfig) {
+    cfg.service(create_sp_api_client).service(list_sp_api_clients).service(set_sp_password);
+}
+
+/// The routes under `/v1/organizations`.
+pub fn under_organizations(cfg: &mut ServiceConfig) {
+    cfg.service(create_org_api_client).service(list_org_api_clients).service(set_org_password);
+}
+
+/// The routes under `/v1/users`.
+pub fn under_users(cfg: &mut ServiceConfig) {
+    cfg.service(create_user_api_client).service(list_user_api_clients).service(set_user_password);
+}
+
+/// The routes under `/v1/api-clients`.
+pub fn under_api_clients(cfg: &mut ServiceConfig) {
+    cfg.service(get_api_client).service(patch_api_client).service(delete_api_client).service(rotate_api_client_secret);
 }
 
 async fn create(db: Db, id: Uuid, kind: NodeKind, b: Body<CreateApiClient>) -> Result<HttpResponse, ApiError> {
@@ -89,8 +93,8 @@ macro_rules! node_routes {
 node_routes!(
     SP,
     "service providers",
-    "/service-providers/{id}/api-clients",
-    "/service-providers/{id}/password",
+    "/{id}/api-clients",
+    "/{id}/password",
     create_sp_api_client,
     list_sp_api_clients,
     set_sp_password
@@ -98,8 +102,8 @@ node_routes!(
 node_routes!(
     ORG,
     "organizations",
-    "/organizations/{id}/api-clients",
-    "/organizations/{id}/password",
+    "/{id}/api-clients",
+    "/{id}/password",
     create_org_api_client,
     list_org_api_clients,
     set_org_password
@@ -107,8 +111,8 @@ node_routes!(
 node_routes!(
     USER,
     "users",
-    "/users/{id}/api-clients",
-    "/users/{id}/password",
+    "/{id}/api-clients",
+    "/{id}/password",
     create_user_api_client,
     list_user_api_clients,
     set_user_password
@@ -124,7 +128,7 @@ fn precondition(h: IfMatchHeader, id: ApiClientId) -> Option<Precondition> {
     (status = 200, body = ApiClientView),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "K3 `not_a_person`"),
 ))]
-#[get("/api-clients/{id}")]
+#[get("/{id}")]
 pub async fn get_api_client(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = ApiClientId(*id);
     let client = db.read(move |s, p| api_clients::get(s.conn()?, p, id)).await?;
@@ -136,7 +140,7 @@ pub async fn get_api_client(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse,
     (status = 200, body = ApiClientView),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "K3 `not_a_person`, K2 `insufficient_scope`"),
 ))]
-#[patch("/api-clients/{id}")]
+#[patch("/{id}")]
 pub async fn patch_api_client(
     db: Db,
     id: web::Path<Uuid>,
@@ -153,7 +157,7 @@ pub async fn patch_api_client(
     (status = 204),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "K3 `not_a_person`, K2 `insufficient_scope`"),
 ))]
-#[delete("/api-clients/{id}")]
+#[delete("/{id}")]
 pub async fn delete_api_client(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = ApiClientId(*id);
     db.run_if(precondition(h, id), move |s, p| api_clients::delete(s.conn()?, p, id)).await?;
@@ -166,7 +170,7 @@ pub async fn delete_api_client(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) ->
     (status = 200, body = ApiClientSecret),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "K3 `not_a_person`, K2 `insufficient_scope`"),
 ))]
-#[post("/api-clients/{id}/secret")]
+#[post("/{id}/secret")]
 pub async fn rotate_api_client_secret(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = ApiClientId(*id);
     let secret = db.run(move |s, p| api_clients::rotate(s.conn()?, p, id)).await?;

@@ -13,15 +13,29 @@ use crate::service::audit::trail::{self, AuditQuery};
 use crate::service::audit::webhooks::{self, CreateWebhook, CreatedWebhook, DeliveryView, PatchWebhook, WebhookView};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_audit_events)
-        .service(create_service_provider_webhook)
-        .service(list_service_provider_webhooks)
-        .service(create_organization_webhook)
-        .service(list_organization_webhooks)
-        .service(create_user_webhook)
-        .service(list_user_webhooks)
-        .service(get_webhook)
+/// The routes under `/v1/audit-events`.
+pub fn under_audit_events(cfg: &mut ServiceConfig) {
+    cfg.service(list_audit_events);
+}
+
+/// The routes under `/v1/service-providers`.
+pub fn under_service_providers(cfg: &mut ServiceConfig) {
+    cfg.service(create_service_provider_webhook).service(list_service_provider_webhooks);
+}
+
+/// The routes under `/v1/organizations`.
+pub fn under_organizations(cfg: &mut ServiceConfig) {
+    cfg.service(create_organization_webhook).service(list_organization_webhooks);
+}
+
+/// The routes under `/v1/users`.
+pub fn under_users(cfg: &mut ServiceConfig) {
+    cfg.service(create_user_webhook).service(list_user_webhooks);
+}
+
+/// The routes under `/v1/webhooks`.
+pub fn under_webhooks(cfg: &mut ServiceConfig) {
+    cfg.service(get_webhook)
         .service(patch_webhook)
         .service(delete_webhook)
         .service(list_webhook_deliveries)
@@ -34,7 +48,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     (status = 200, body = AuditEventPage),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`unknown_resource_type`, `unknown_action`, `invalid_time`, `invalid_value`"),
 ))]
-#[get("/audit-events")]
+#[get("")]
 pub async fn list_audit_events(db: Db, q: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let page = db.read(move |s, p| trail::list(s.conn()?, p, &q)).await?;
@@ -89,18 +103,18 @@ macro_rules! node_webhooks {
 node_webhooks!(
     create_service_provider_webhook,
     list_service_provider_webhooks,
-    "/service-providers/{id}/webhooks",
+    "/{id}/webhooks",
     NodeKind::ServiceProvider,
     "service provider id"
 );
 node_webhooks!(
     create_organization_webhook,
     list_organization_webhooks,
-    "/organizations/{id}/webhooks",
+    "/{id}/webhooks",
     NodeKind::Organization,
     "organization id"
 );
-node_webhooks!(create_user_webhook, list_user_webhooks, "/users/{id}/webhooks", NodeKind::User, "user id");
+node_webhooks!(create_user_webhook, list_user_webhooks, "/{id}/webhooks", NodeKind::User, "user id");
 
 /// A webhook write's `If-Match`, checked against the webhook as `GET` shows it.
 fn precondition(h: IfMatchHeader, id: Uuid) -> Option<Precondition> {
@@ -109,7 +123,7 @@ fn precondition(h: IfMatchHeader, id: Uuid) -> Option<Precondition> {
 
 /// One webhook (L3).
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), responses((status = 200, body = WebhookView)))]
-#[get("/webhooks/{id}")]
+#[get("/{id}")]
 pub async fn get_webhook(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = *id;
     let view = db.read(move |s, p| webhooks::get(s.conn()?, p, id)).await?;
@@ -122,7 +136,7 @@ pub async fn get_webhook(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, Ap
     (status = 200, body = WebhookView),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`insecure_url` (L4), `invalid_url`, `invalid_action_pattern`"),
 ))]
-#[patch("/webhooks/{id}")]
+#[patch("/{id}")]
 pub async fn patch_webhook(
     db: Db,
     state: web::Data<AppState>,
@@ -137,7 +151,7 @@ pub async fn patch_webhook(
 
 /// Delete a webhook; its pending deliveries go with it.
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), responses((status = 204)))]
-#[delete("/webhooks/{id}")]
+#[delete("/{id}")]
 pub async fn delete_webhook(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = *id;
     db.run_if(precondition(h, id), move |s, p| webhooks::delete(s.conn()?, p, id)).await?;
@@ -146,7 +160,7 @@ pub async fn delete_webhook(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Re
 
 /// A webhook's deliveries, oldest first, each with its attempts (status, duration, error).
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = DeliveryPage)))]
-#[get("/webhooks/{id}/deliveries")]
+#[get("/{id}/deliveries")]
 pub async fn list_webhook_deliveries(
     db: Db,
     id: web::Path<Uuid>,
@@ -161,7 +175,7 @@ pub async fn list_webhook_deliveries(
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), ("delivery_id" = Uuid, Path)), responses(
     (status = 202, body = DeliveryView),
 ))]
-#[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
+#[post("/{id}/deliveries/{delivery_id}/retry")]
 pub async fn retry_webhook_delivery(db: Db, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
     let (id, delivery) = *path;
     let view = db.run(move |s, p| webhooks::retry(s.conn()?, p, id, delivery)).await?;

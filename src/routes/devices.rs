@@ -15,14 +15,24 @@ use crate::service::members::{self, ListRef, Member, MemberInput};
 use crate::service::provisioning::{self, IssuedLogin};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(add_sp_device)
-        .service(list_sp_devices)
-        .service(add_org_device)
-        .service(list_org_devices)
-        .service(add_user_device)
-        .service(list_user_devices)
-        .service(get_device)
+/// The routes under `/v1/service-providers`.
+pub fn under_service_providers(cfg: &mut ServiceConfig) {
+    cfg.service(add_sp_device).service(list_sp_devices);
+}
+
+/// The routes under `/v1/organizations`.
+pub fn under_organizations(cfg: &mut ServiceConfig) {
+    cfg.service(add_org_device).service(list_org_devices);
+}
+
+/// The routes under `/v1/users`.
+pub fn under_users(cfg: &mut ServiceConfig) {
+    cfg.service(add_user_device).service(list_user_devices);
+}
+
+/// The routes under `/v1/devices`.
+pub fn under_devices(cfg: &mut ServiceConfig) {
+    cfg.service(get_device)
         .service(patch_device)
         .service(delete_device)
         .service(add_line)
@@ -55,7 +65,7 @@ const USER: NodeKind = NodeKind::User;
     (status = 409, body = Problem, content_type = "application/problem+json", description = "D9 `mac_in_use`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`"),
 ))]
-#[post("/service-providers/{id}/devices")]
+#[post("/{id}/devices")]
 pub async fn add_sp_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
     add(db, (*id, SP), b).await
 }
@@ -65,7 +75,7 @@ pub async fn add_sp_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -
     (status = 200, body = DevicePage),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
-#[get("/service-providers/{id}/devices")]
+#[get("/{id}/devices")]
 pub async fn list_sp_devices(
     db: Db,
     id: web::Path<Uuid>,
@@ -81,7 +91,7 @@ pub async fn list_sp_devices(
     (status = 409, body = Problem, content_type = "application/problem+json", description = "D9 `mac_in_use`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`"),
 ))]
-#[post("/organizations/{id}/devices")]
+#[post("/{id}/devices")]
 pub async fn add_org_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
     add(db, (*id, ORG), b).await
 }
@@ -91,7 +101,7 @@ pub async fn add_org_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) 
     (status = 200, body = DevicePage),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
-#[get("/organizations/{id}/devices")]
+#[get("/{id}/devices")]
 pub async fn list_org_devices(
     db: Db,
     id: web::Path<Uuid>,
@@ -107,7 +117,7 @@ pub async fn list_org_devices(
     (status = 409, body = Problem, content_type = "application/problem+json", description = "D9 `mac_in_use`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, `invalid_assignee`"),
 ))]
-#[post("/users/{id}/devices")]
+#[post("/{id}/devices")]
 pub async fn add_user_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>) -> Result<HttpResponse, ApiError> {
     add(db, (*id, USER), b).await
 }
@@ -117,7 +127,7 @@ pub async fn add_user_device(db: Db, id: web::Path<Uuid>, b: Body<CreateDevice>)
     (status = 200, body = DevicePage),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
-#[get("/users/{id}/devices")]
+#[get("/{id}/devices")]
 pub async fn list_user_devices(
     db: Db,
     id: web::Path<Uuid>,
@@ -136,7 +146,7 @@ fn precondition(h: IfMatchHeader, id: DeviceId) -> Option<Precondition> {
     (status = 200, body = DeviceView),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1 `sip_devices_area_hidden`"),
 ))]
-#[get("/devices/{id}")]
+#[get("/{id}")]
 pub async fn get_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
     let view = db.read(move |s, p| devices::get(s.conn()?, p, id)).await?;
@@ -151,7 +161,7 @@ pub async fn get_device(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, Api
     (status = 409, body = Problem, content_type = "application/problem+json", description = "D9 `mac_in_use`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "D9 `invalid_mac`, D4 `assignment_required`, `invalid_assignee`, `mwi_not_a_line`"),
 ))]
-#[patch("/devices/{id}")]
+#[patch("/{id}")]
 pub async fn patch_device(
     db: Db,
     id: web::Path<Uuid>,
@@ -168,7 +178,7 @@ pub async fn patch_device(
     (status = 204),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1, D4, D5, D6, D8 `provisioning_not_allowed`"),
 ))]
-#[delete("/devices/{id}")]
+#[delete("/{id}")]
 pub async fn delete_device(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
     db.run_if(precondition(h, id), move |s, p| devices::delete(s.conn()?, p, id)).await?;
@@ -182,7 +192,7 @@ pub async fn delete_device(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Res
     (status = 403, body = Problem, content_type = "application/problem+json", description = "A6 `account_not_managed`, D7 `not_own_account`, D1/D8"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`line_conflict`: the account is already on this device"),
 ))]
-#[post("/devices/{id}/lines")]
+#[post("/{id}/lines")]
 pub async fn add_line(db: Db, id: web::Path<Uuid>, b: Body<LineInput>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
     let account = b.0.peek("account_id").and_then(|v| v.as_str()).and_then(crate::domain::ids::parse_uuid);
@@ -201,7 +211,7 @@ pub async fn add_line(db: Db, id: web::Path<Uuid>, b: Body<LineInput>) -> Result
     (status = 204),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1/D8: not a device owner or provisioner"),
 ))]
-#[delete("/devices/{id}/lines/{account_id}")]
+#[delete("/{id}/lines/{account_id}")]
 pub async fn remove_line(db: Db, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
     let (id, account_id) = path.into_inner();
     db.run(move |s, p| devices::remove_line(s.conn()?, p, DeviceId(id), AccountId(account_id))).await?;
@@ -210,7 +220,7 @@ pub async fn remove_line(db: Db, path: web::Path<(Uuid, Uuid)>) -> Result<HttpRe
 
 /// The device's owners list.
 #[utoipa::path(tag = "devices", params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MemberPage)))]
-#[get("/devices/{id}/owners")]
+#[get("/{id}/owners")]
 pub async fn list_owners(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
     let page = db.read(move |s, p| members::list(s.conn()?, p, list, q.limit, q.cursor.as_deref())).await?;
@@ -225,7 +235,7 @@ pub async fn list_owners(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) 
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1/D8: not a device owner or provisioner"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "A1 `unknown_username`"),
 ))]
-#[post("/devices/{id}/owners")]
+#[post("/{id}/owners")]
 pub async fn add_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>) -> Result<HttpResponse, ApiError> {
     let list = ListRef::DeviceOwners(DeviceId(*id));
     let path = format!("/v1/devices/{}/owners", *id);
@@ -237,7 +247,7 @@ pub async fn add_owner(db: Db, id: web::Path<Uuid>, b: Body<MemberInput>) -> Res
     (status = 204),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D1/D8: not a device owner or provisioner"),
 ))]
-#[delete("/devices/{id}/owners/{username}")]
+#[delete("/{id}/owners/{username}")]
 pub async fn remove_owner(db: Db, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, ApiError> {
     let (id, username) = path.into_inner();
     let list = ListRef::DeviceOwners(DeviceId(id));
@@ -252,7 +262,7 @@ pub async fn remove_owner(db: Db, path: web::Path<(Uuid, String)>) -> Result<Htt
     (status = 200, body = IssuedLogin),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "F3 `provisioning_not_allowed`, D1, D5, D6"),
 ))]
-#[post("/devices/{id}/provisioning-password")]
+#[post("/{id}/provisioning-password")]
 pub async fn issue_provisioning_password(
     db: Db,
     state: web::Data<AppState>,
@@ -274,7 +284,7 @@ pub async fn issue_provisioning_password(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "D8 `provisioning_not_allowed`, D1"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`sip_service_not_set`, `config_not_renderable`"),
 ))]
-#[get("/devices/{id}/config")]
+#[get("/{id}/config")]
 pub async fn device_config(db: Db, state: web::Data<AppState>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = DeviceId(*id);
     let base = state.phones.provisioning_url();

@@ -26,6 +26,13 @@ use crate::service::members::Member;
 
 /// Every route of the API. `/v1/auth` is public; the rest of `/v1` is behind the token
 /// middleware by scope.
+///
+/// Inside `/v1`, routes are grouped in one scope per first path segment. actix tries a
+/// scope's resources one after the other, each a regex match with captures, so with all
+/// sixty in one list a `GET /v1/devices/{id}` ran some thirty regexes before its own
+/// (about an eighth of the instructions of the request); a scope's prefix is a plain
+/// string comparison. Each prefix has one scope: a request a scope does not serve gets the
+/// default 404 or 405, never the next scope with the same prefix.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(scope("/v1/auth").service(auth::token).service(auth::revoke));
@@ -36,11 +43,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(me::me)
             .service(me::change_password)
             .service(me::revoke_tokens)
-            .configure(api_clients::configure)
-            .configure(nodes::configure)
-            .configure(devices::configure)
-            .configure(accounts::configure)
-            .configure(audit::configure),
+            .service(
+                scope("/service-providers")
+                    .configure(nodes::under_service_providers)
+                    .configure(devices::under_service_providers)
+                    .configure(api_clients::under_service_providers)
+                    .configure(audit::under_service_providers),
+            )
+            .service(
+                scope("/organizations")
+                    .configure(nodes::under_organizations)
+                    .configure(devices::under_organizations)
+                    .configure(api_clients::under_organizations)
+                    .configure(audit::under_organizations),
+            )
+            .service(
+                scope("/users")
+                    .configure(nodes::under_users)
+                    .configure(devices::under_users)
+                    .configure(accounts::under_users)
+                    .configure(api_clients::under_users)
+                    .configure(audit::under_users),
+            )
+            .service(scope("/devices").configure(devices::under_devices))
+            .service(scope("/accounts").configure(accounts::under_accounts))
+            .service(scope("/api-clients").configure(api_clients::under_api_clients))
+            .service(scope("/webhooks").configure(audit::under_webhooks))
+            .service(scope("/audit-events").configure(audit::under_audit_events)),
     );
 }
 

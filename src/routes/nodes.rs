@@ -11,22 +11,29 @@ use crate::domain::NodeKind;
 use crate::error::{ApiError, Problem};
 use crate::service::nodes::{self, CreateTenant, CreateUser, NodeView, PatchNode, PatchProvider};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+/// The routes under `/v1/service-providers`.
+pub fn under_service_providers(cfg: &mut ServiceConfig) {
     cfg.service(create_service_provider)
         .service(list_service_providers)
         .service(get_service_provider)
         .service(patch_service_provider)
         .service(delete_service_provider)
         .service(create_organization)
-        .service(list_organizations)
-        .service(get_organization)
+        .service(list_organizations);
+}
+
+/// The routes under `/v1/organizations`.
+pub fn under_organizations(cfg: &mut ServiceConfig) {
+    cfg.service(get_organization)
         .service(patch_organization)
         .service(delete_organization)
         .service(create_user)
-        .service(list_users)
-        .service(get_user)
-        .service(patch_user)
-        .service(delete_user);
+        .service(list_users);
+}
+
+/// The routes under `/v1/users`.
+pub fn under_users(cfg: &mut ServiceConfig) {
+    cfg.service(get_user).service(patch_user).service(delete_user);
 }
 
 async fn get_one(db: Db, id: Uuid, kind: NodeKind) -> Result<HttpResponse, ApiError> {
@@ -94,21 +101,21 @@ const USER: NodeKind = NodeKind::User;
     (status = 403, body = Problem, content_type = "application/problem+json", description = "N1 `create_not_allowed`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`username_taken`"),
 ))]
-#[post("/service-providers")]
+#[post("")]
 pub async fn create_service_provider(db: Db, b: Body<CreateTenant>) -> Result<HttpResponse, ApiError> {
     create_tenant(db, SP, None, b).await
 }
 
 /// List the service providers the caller may read.
 #[utoipa::path(tag = "service providers", params(PageQuery), responses((status = 200, body = NodePage)))]
-#[get("/service-providers")]
+#[get("")]
 pub async fn list_service_providers(db: Db, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     list(db, SP, None, q.into_inner()).await
 }
 
 /// One service provider.
 #[utoipa::path(tag = "service providers", params(("id" = Uuid, Path)), responses((status = 200, body = NodeView)))]
-#[get("/service-providers/{id}")]
+#[get("/{id}")]
 pub async fn get_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     get_one(db, *id, SP).await
 }
@@ -119,7 +126,7 @@ pub async fn get_service_provider(db: Db, id: web::Path<Uuid>) -> Result<HttpRes
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_name`, `invalid_host`, `invalid_port`"),
 ))]
-#[patch("/service-providers/{id}")]
+#[patch("/{id}")]
 pub async fn patch_service_provider(
     db: Db,
     id: web::Path<Uuid>,
@@ -137,7 +144,7 @@ pub async fn patch_service_provider(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "N4 `cannot_delete_self`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
-#[delete("/service-providers/{id}")]
+#[delete("/{id}")]
 pub async fn delete_service_provider(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     remove(db, *id, SP, h).await
 }
@@ -148,14 +155,14 @@ pub async fn delete_service_provider(db: Db, id: web::Path<Uuid>, h: IfMatchHead
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`username_taken`"),
 ))]
-#[post("/service-providers/{id}/organizations")]
+#[post("/{id}/organizations")]
 pub async fn create_organization(db: Db, id: web::Path<Uuid>, b: Body<CreateTenant>) -> Result<HttpResponse, ApiError> {
     create_tenant(db, ORG, Some((*id, SP)), b).await
 }
 
 /// List a service provider's organizations.
 #[utoipa::path(tag = "organizations", params(("id" = Uuid, Path, description = "service provider id"), PageQuery), responses((status = 200, body = NodePage)))]
-#[get("/service-providers/{id}/organizations")]
+#[get("/{id}/organizations")]
 pub async fn list_organizations(
     db: Db,
     id: web::Path<Uuid>,
@@ -166,7 +173,7 @@ pub async fn list_organizations(
 
 /// One organization.
 #[utoipa::path(tag = "organizations", params(("id" = Uuid, Path)), responses((status = 200, body = NodeView)))]
-#[get("/organizations/{id}")]
+#[get("/{id}")]
 pub async fn get_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     get_one(db, *id, ORG).await
 }
@@ -176,7 +183,7 @@ pub async fn get_organization(db: Db, id: web::Path<Uuid>) -> Result<HttpRespons
     (status = 200, body = NodeView),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
-#[patch("/organizations/{id}")]
+#[patch("/{id}")]
 pub async fn patch_organization(
     db: Db,
     id: web::Path<Uuid>,
@@ -192,7 +199,7 @@ pub async fn patch_organization(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "N4 `cannot_delete_self`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
-#[delete("/organizations/{id}")]
+#[delete("/{id}")]
 pub async fn delete_organization(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     remove(db, *id, ORG, h).await
 }
@@ -203,7 +210,7 @@ pub async fn delete_organization(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) 
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`username_taken`"),
 ))]
-#[post("/organizations/{id}/users")]
+#[post("/{id}/users")]
 pub async fn create_user(db: Db, id: web::Path<Uuid>, b: Body<CreateUser>) -> Result<HttpResponse, ApiError> {
     let org = *id;
     let node = db.run_hashing(move |s, p| nodes::create_user(s.conn()?, p, org, b.0)).await?;
@@ -212,14 +219,14 @@ pub async fn create_user(db: Db, id: web::Path<Uuid>, b: Body<CreateUser>) -> Re
 
 /// List an organization's users.
 #[utoipa::path(tag = "users", params(("id" = Uuid, Path, description = "organization id"), PageQuery), responses((status = 200, body = NodePage)))]
-#[get("/organizations/{id}/users")]
+#[get("/{id}/users")]
 pub async fn list_users(db: Db, id: web::Path<Uuid>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     list(db, USER, Some((*id, ORG)), q.into_inner()).await
 }
 
 /// One user.
 #[utoipa::path(tag = "users", params(("id" = Uuid, Path)), responses((status = 200, body = NodeView)))]
-#[get("/users/{id}")]
+#[get("/{id}")]
 pub async fn get_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     get_one(db, *id, USER).await
 }
@@ -229,7 +236,7 @@ pub async fn get_user(db: Db, id: web::Path<Uuid>) -> Result<HttpResponse, ApiEr
     (status = 200, body = NodeView),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "P1 `not_parent`, P2 `level_exceeds_own`"),
 ))]
-#[patch("/users/{id}")]
+#[patch("/{id}")]
 pub async fn patch_user(
     db: Db,
     id: web::Path<Uuid>,
@@ -245,7 +252,7 @@ pub async fn patch_user(
     (status = 403, body = Problem, content_type = "application/problem+json", description = "N4 `cannot_delete_self`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "N4 `node_not_empty`"),
 ))]
-#[delete("/users/{id}")]
+#[delete("/{id}")]
 pub async fn delete_user(db: Db, id: web::Path<Uuid>, h: IfMatchHeader) -> Result<HttpResponse, ApiError> {
     remove(db, *id, USER, h).await
 }
