@@ -8,7 +8,8 @@
 #   bash benches/instructions.sh [requests-per-route]
 #   SIPROV_BENCH_BIN=/path/to/another/siprov bash benches/instructions.sh
 #
-# SQLite, an estate of 10k devices (benches/estate.rs) in a temp directory removed after.
+# SQLite (PostgreSQL with SIPROV_BENCH_DATABASE_URL, as for load.sh), an estate of 10k devices
+# (benches/estate.rs), set up and removed by benches/support/server.sh.
 # Each route is warmed up, then its requests are counted from a zeroed counter; the figure
 # is the total over the number of requests, and `x healthz` is that over a bare
 # `GET /healthz`. Nothing is asserted: these are reports. Traffic goes to 127.0.0.1 only.
@@ -25,30 +26,12 @@ done
 [[ -x $BIN ]] || { echo "$BIN missing: run cargo build --release first" >&2; exit 1; }
 [[ -x $ESTATE ]] || { echo "$ESTATE missing: run cargo build --release --example estate first" >&2; exit 1; }
 
-WORK=$(mktemp -d -p "${SIPROV_BENCH_DIR:-/tmp}")
-DB_URL="sqlite://$WORK/bench.db"
-PID=
-cleanup() {
-  [[ -n $PID ]] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-SIPROV_DATABASE_URL=$DB_URL RUST_LOG=warn "$BIN" migrate >/dev/null
-"$ESTATE" --url "$DB_URL" --devices 10000 --password bench-password-1 --env "$WORK/estate.env" --no-migrate >/dev/null
-# shellcheck disable=SC1091
-source "$WORK/estate.env"
-
+DEVICES=10000
+# shellcheck source=benches/support/server.sh
+source benches/support/server.sh
 # Instrumentation starts off (start-up and logins are not counted) and is switched on below.
-SIPROV_LISTEN=127.0.0.1:$PORT SIPROV_DATABASE_URL=$DB_URL SIPROV_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1 \
-  RUST_LOG=warn valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out" \
-  "$BIN" >"$WORK/log" 2>&1 &
-PID=$!
-API=http://127.0.0.1:$PORT
-for _ in $(seq 300); do curl -sf $API/healthz >/dev/null && break; sleep 0.2; done
-curl -sf $API/healthz >/dev/null || { echo "the server did not start:" >&2; cat "$WORK/log" >&2; exit 1; }
+start_server valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out"
 
-token() { curl -sf $API/v1/auth/token -d grant_type=password -d username="$1" -d password="$2" | jq -r .access_token; }
 ORG_T=$(token "$ORG_LOGIN" bench-password-1)
 ME_T=$(token user1_0_0 bench-password-1)
 
@@ -80,7 +63,7 @@ counted device "/v1/devices/$DEVICE" "$ORG_T"
 counted page "/v1/organizations/$BIG_ORG/devices?limit=50" "$ORG_T"
 sleep 1
 
-echo "siprov instructions per request: sqlite, 10000 devices, $COUNT requests per route, one connection"
+echo "siprov instructions per request: $BACKEND, $DEVICES devices, $COUNT requests per route, one connection"
 BASE=$(per_request healthz)
 row() { printf '%-36s %12s instructions  x healthz %6s\n' "$1" "$2" "$(awk -v r="$2" -v b="$BASE" 'BEGIN { printf "%.1f", r / b }')"; }
 row "GET /healthz (baseline)" "$BASE"

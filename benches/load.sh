@@ -30,37 +30,10 @@ command -v jq >/dev/null || { echo "jq is not installed (apt-get install jq)" >&
 [[ -x $BIN ]] || { echo "$BIN missing: run cargo build --release first" >&2; exit 1; }
 [[ -x $ESTATE ]] || { echo "$ESTATE missing: run cargo build --release --example estate first" >&2; exit 1; }
 
-WORK=$(mktemp -d -p "${SIPROV_BENCH_DIR:-/tmp}")
-PG_ADMIN=${SIPROV_BENCH_DATABASE_URL:-}
-if [[ -n $PG_ADMIN ]]; then
-  DBNAME="siprov_bench_$RANDOM$RANDOM"
-  psql -q "$PG_ADMIN" -c "CREATE DATABASE $DBNAME" >/dev/null
-  DB_URL="${PG_ADMIN%/*}/$DBNAME${SIPROV_BENCH_PG_PARAMS:+?$SIPROV_BENCH_PG_PARAMS}"
-  BACKEND=postgres
-else
-  DB_URL="sqlite://$WORK/bench.db"
-  BACKEND=sqlite
-fi
-PID=
-cleanup() {
-  [[ -n $PID ]] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
-  [[ -n $PG_ADMIN ]] && psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=benches/support/server.sh
+source benches/support/server.sh
+start_server
 
-SIPROV_DATABASE_URL=$DB_URL RUST_LOG=warn "$BIN" migrate >/dev/null
-"$ESTATE" --url "$DB_URL" --devices "$DEVICES" --password bench-password-1 --env "$WORK/estate.env" --no-migrate
-# shellcheck disable=SC1091
-source "$WORK/estate.env"
-
-SIPROV_LISTEN=127.0.0.1:$PORT SIPROV_DATABASE_URL=$DB_URL \
-  SIPROV_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1 RUST_LOG=warn "$BIN" >"$WORK/log" 2>&1 &
-PID=$!
-API=http://127.0.0.1:$PORT
-for _ in $(seq 100); do curl -sf $API/healthz >/dev/null && break; sleep 0.1; done
-
-token() { curl -sf $API/v1/auth/token -d grant_type=password -d username="$1" -d password="$2" | jq -r .access_token; }
 SP_T=$(token "$SP_LOGIN" bench-password-1)
 ORG_T=$(token "$ORG_LOGIN" bench-password-1)
 USER_T=$(token "$USER_LOGIN" bench-password-1)

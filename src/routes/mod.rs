@@ -37,41 +37,55 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(scope("/v1/auth").service(auth::token).service(auth::revoke));
     cfg.configure(provisioning::configure);
-    cfg.service(
-        scope("/v1")
-            .wrap(from_fn(middleware::authenticate))
-            .service(me::me)
-            .service(me::change_password)
-            .service(me::revoke_tokens)
-            .service(
-                scope("/service-providers")
-                    .configure(nodes::under_service_providers)
-                    .configure(devices::under_service_providers)
-                    .configure(api_clients::under_service_providers)
-                    .configure(audit::under_service_providers),
-            )
-            .service(
-                scope("/organizations")
-                    .configure(nodes::under_organizations)
-                    .configure(devices::under_organizations)
-                    .configure(api_clients::under_organizations)
-                    .configure(audit::under_organizations),
-            )
-            .service(
-                scope("/users")
-                    .configure(nodes::under_users)
-                    .configure(devices::under_users)
-                    .configure(accounts::under_users)
-                    .configure(api_clients::under_users)
-                    .configure(audit::under_users),
-            )
-            .service(scope("/devices").configure(devices::under_devices))
-            .service(scope("/accounts").configure(accounts::under_accounts))
-            .service(scope("/api-clients").configure(api_clients::under_api_clients))
-            .service(scope("/webhooks").configure(audit::under_webhooks))
-            .service(scope("/audit-events").configure(audit::under_audit_events)),
-    );
+    let v1 = scope("/v1")
+        .wrap(from_fn(middleware::authenticate))
+        .service(me::me)
+        .service(me::change_password)
+        .service(me::revoke_tokens);
+    cfg.service(V1_SCOPES.iter().fold(v1, |v1, (prefix, families)| {
+        v1.service(families.iter().fold(scope(*prefix), |scope, family| scope.configure(family)))
+    }));
 }
+
+/// Registers a route family's routes under one prefix.
+type Family = fn(&mut ServiceConfig);
+
+/// The scopes of `/v1` after `/me`, each with the families that have routes under it.
+const V1_SCOPES: &[(&str, &[Family])] = &[
+    (
+        "/service-providers",
+        &[
+            nodes::under_service_providers,
+            devices::under_service_providers,
+            api_clients::under_service_providers,
+            audit::under_service_providers,
+        ],
+    ),
+    (
+        "/organizations",
+        &[
+            nodes::under_organizations,
+            devices::under_organizations,
+            api_clients::under_organizations,
+            audit::under_organizations,
+        ],
+    ),
+    (
+        "/users",
+        &[
+            nodes::under_users,
+            devices::under_users,
+            accounts::under_users,
+            api_clients::under_users,
+            audit::under_users,
+        ],
+    ),
+    ("/devices", &[devices::under_devices]),
+    ("/accounts", &[accounts::under_accounts]),
+    ("/api-clients", &[api_clients::under_api_clients]),
+    ("/webhooks", &[audit::under_webhooks]),
+    ("/audit-events", &[audit::under_audit_events]),
+];
 
 /// Declares the page type of a collection: its `items` refer to the item's own schema, so
 /// a generated client gets `DevicePage.items: list[DeviceView]`, not an anonymous copy.
