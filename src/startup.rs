@@ -60,8 +60,10 @@ impl Application {
             grace_secs: i64::try_from(settings.provisioning_grace.as_secs()).unwrap_or(i64::MAX),
             trusted_proxies: settings.trusted_proxies.clone(),
         };
+        let inline_reads = db::InlineReads::open(&settings.database, settings.workers)?;
         let state = web::Data::new(AppState {
             pool,
+            inline_reads,
             tokens,
             hasher,
             phones,

@@ -5,11 +5,13 @@ use std::net::IpAddr;
 
 use crate::auth::hashing::Hasher;
 use crate::auth::token::Tokens;
-use crate::db::Pool;
+use crate::db::{InlineReads, Pool};
 use crate::provisioning::digest::PhoneAuth;
 
 pub struct AppState {
     pub pool: Pool,
+    /// SQLite's connections for reads on the async workers (`None` on PostgreSQL).
+    pub inline_reads: Option<InlineReads>,
     pub tokens: Tokens,
     pub hasher: Hasher,
     pub phones: Phones,

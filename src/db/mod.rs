@@ -15,11 +15,13 @@ macro_rules! native {
     };
 }
 
+mod inline;
 pub mod repo;
 pub mod schema;
 mod tx;
 pub mod types;
 
+pub use inline::InlineReads;
 pub use tx::write_tx;
 
 use std::sync::Arc;
@@ -84,6 +86,9 @@ impl Backend {
 pub struct Manager {
     backend: Backend,
     sqlite_busy_timeout: Duration,
+    /// For [`InlineReads`]' connections: after set-up, statements never wait for a lock
+    /// and never write.
+    inline: bool,
     losses: Arc<AtomicU64>,
 }
 
@@ -97,7 +102,7 @@ impl Manager {
     }
 
     pub fn with_busy_timeout(backend: Backend, sqlite_busy_timeout: Duration) -> Manager {
-        Manager { backend, sqlite_busy_timeout, losses: Arc::new(AtomicU64::new(0)) }
+        Manager { backend, sqlite_busy_timeout, inline: false, losses: Arc::new(AtomicU64::new(0)) }
     }
 
     fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
@@ -125,6 +130,10 @@ impl Manager {
                     self.sqlite_busy_timeout.as_millis()
                 ))
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                if self.inline {
+                    conn.batch_execute("PRAGMA busy_timeout = 0; PRAGMA query_only = 1;")
+                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -464,5 +473,9 @@ mod tests {
         for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0", "THREADSAFE=2"] {
             assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
         }
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "one page cache behind one mutex for every connection: {options:?}"
+        );
     }
 }

@@ -64,19 +64,23 @@ impl Db {
     }
 
     /// As [`Db::run`], for a use case that only reads: when its connection is lost, the
-    /// whole read runs once more on a connection that answers.
+    /// whole read runs once more on a connection that answers. On SQLite, a read that
+    /// needs no wait runs here on the async worker, with no thread hand-off
+    /// ([`InlineReads`](crate::db::InlineReads)).
     pub async fn read<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: Fn(&mut Session, &Principal) -> Result<T, ApiError> + Send + 'static,
     {
         let (token, safe, request_id) = (self.token, self.safe, self.request_id);
-        Session::new(self.state.pool.clone())
-            .run_read(move |s| {
-                let caller = caller(s, &token, safe, &request_id)?;
-                f(s, &caller)
-            })
-            .await
+        let read = move |s: &mut Session| {
+            let caller = caller(s, &token, safe, &request_id)?;
+            f(s, &caller)
+        };
+        if let Some(answer) = self.state.inline_reads.as_ref().and_then(|inline| inline.try_read(&read)) {
+            return answer;
+        }
+        Session::new(self.state.pool.clone()).run_read(read).await
     }
 
     /// As [`Db::run`], for a use case that may hash a secret before it writes (a password,
