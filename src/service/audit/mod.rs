@@ -182,8 +182,8 @@ pub fn record(conn: &mut DbConn, caller: &Principal, event: Event) -> Result<(),
         org_id: event.under.org_id,
         user_id: event.under.user_id,
     };
-    let nodes: Vec<Uuid> = [place.sp_id, place.org_id, place.user_id].into_iter().flatten().collect();
-    for (webhook, patterns, node) in repo::audit::webhooks::enabled_of(conn, &nodes)? {
+    let under = [place.sp_id, place.org_id, place.user_id];
+    for (webhook, patterns, node) in repo::audit::webhooks::enabled_of(conn, under)? {
         let wants = patterns_of(&patterns).iter().any(|p| p.matches(action));
         if wants && authz::audit::can_read_event(&Actor::Node(node), &place) {
             repo::audit::deliveries::insert(conn, Uuid::now_v7(), webhook, row.id, row.at)?;

@@ -110,21 +110,20 @@ pub fn list(conn: &mut DbConn, node: Uuid, after: Option<Uuid>, limit: i64) -> Q
     })
 }
 
-/// The enabled webhooks of the nodes an event lies under, with their nodes' facts: the
-/// only ones that can receive it (L3). One query for the (at most three) nodes.
-pub fn enabled_of(conn: &mut DbConn, node_ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String, NodeRef)>> {
-    let Some((first, rest)) = node_ids.split_first() else { return Ok(Vec::new()) };
-    let rows: Vec<(Uuid, String, bool, RefRow)> = native!(conn, |c| {
-        let mut q = w::webhooks
-            .inner_join(nodes::table)
-            .select((w::id, w::events, w::enabled, REF_COLUMNS))
-            .filter(w::node_id.eq(uid(*first)))
-            .into_boxed();
-        for node in rest {
-            q = q.or_filter(w::node_id.eq(uid(*node)));
-        }
-        q.load(c)
-    })?;
+/// The enabled webhooks of the nodes an event lies under (its SP, Org and User, each where
+/// it has one), with their nodes' facts: the only ones that can receive it (L3). One query,
+/// of one shape whatever the number of nodes (a missing one repeats another), so its
+/// statement is prepared once per connection; every write that records an event runs it.
+pub fn enabled_of(conn: &mut DbConn, under: [Option<Uuid>; 3]) -> QueryResult<Vec<(Uuid, String, NodeRef)>> {
+    let mut ids = under.into_iter().flatten();
+    let Some(first) = ids.next() else { return Ok(Vec::new()) };
+    let second = ids.next().unwrap_or(first);
+    let third = ids.next().unwrap_or(second);
+    let rows: Vec<(Uuid, String, bool, RefRow)> = native!(conn, |c| w::webhooks
+        .inner_join(nodes::table)
+        .select((w::id, w::events, w::enabled, REF_COLUMNS))
+        .filter(w::node_id.eq(uid(first)).or(w::node_id.eq(uid(second))).or(w::node_id.eq(uid(third))))
+        .load(c))?;
     Ok(rows.into_iter().filter(|r| r.2).map(|(id, events, _, n)| (id, events, to_ref(n))).collect())
 }
 
