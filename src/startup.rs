@@ -103,9 +103,10 @@ impl Application {
                 .wrap(from_fn(request_log))
         })
         .workers(settings.workers)
-        // Every database call runs on a blocking thread and takes its connection there, never
-        // across an await; more blocking threads than connections would only queue on the
-        // pool's lock and wake each other. Beyond these, calls wait in the runtime's queue.
+        // Every database call but SQLite's waitless reads (`db::InlineReads`) runs on a
+        // blocking thread and takes its connection there, never across an await; more
+        // blocking threads than connections would only queue on the pool's lock and wake
+        // each other. Beyond these, calls wait in the runtime's queue.
         .worker_max_blocking_threads(blocking_threads)
         // Signals are the binary's business (`run_until_signalled`); tests stop by dropping.
         .disable_signals()

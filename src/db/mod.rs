@@ -358,8 +358,10 @@ impl Session {
         }
     }
 
-    /// Runs `f` with this session on the blocking thread pool: diesel never runs on an
-    /// async worker. A connection that failed as lost is marked so the pool drops it.
+    /// Runs `f` with this session on the blocking thread pool, where it may wait (for a
+    /// lock, a connection, the network) without stalling an async worker; only SQLite reads
+    /// that need no wait run on the worker itself ([`InlineReads`]). A connection that
+    /// failed as lost is marked so the pool drops it.
     pub async fn run<T, F>(mut self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
