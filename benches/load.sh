@@ -14,8 +14,9 @@
 # database and the estate is loaded into its schema, so an older build can be measured on
 # the same estate. Reports requests/s and p99 latency of each route, with its rate as a
 # ratio to a bare `GET /healthz` measured in the same run (1.0 = as fast as a route that does
-# nothing), and the server's resident memory before and after. Nothing is asserted: these
-# are reports. Traffic goes to 127.0.0.1 only; every run is bounded.
+# nothing), the server's own CPU time per request (user and system, from /proc: wrk's share
+# of the cores is not in it), and the server's resident memory before and after. Nothing
+# is asserted: these are reports. Traffic goes to 127.0.0.1 only; every run is bounded.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -45,27 +46,34 @@ ME_T=$(token user1_0_0 bench-password-1)
 rss() { awk '/VmRSS/ {print $2 " kB"}' /proc/$PID/status; }
 echo "siprov load benchmark: $BACKEND, $DEVICES devices, ${DURATION}s per route, 2 threads, $CONNS connections"
 echo "RSS before load: $(rss)"
-# Runs wrk; prints "<req/s> <p99> <non-2xx>".
+# The server's CPU time so far (user and system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+TICK=$(getconf CLK_TCK)
+# Runs wrk; prints "<req/s> <p99> <non-2xx> <server CPU µs per request>". The CPU figure
+# counts the server alone (wrk shares the cores), so it moves less with the machine's load.
 run() {
-  local out
+  local out before after
+  before=$(cpu_ticks)
   out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "${@:2}" "$API$1")
-  local rate p99 non2xx
+  after=$(cpu_ticks)
+  local rate p99 non2xx count
   rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  echo "$rate $p99 ${non2xx:-0}"
+  count=$(awk '/requests in/ {print $1}' <<<"$out")
+  echo "$rate $p99 ${non2xx:-0} $(awk -v t=$((after - before)) -v n="$count" -v hz="$TICK" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')"
 }
-row() { # name rate p99 non2xx base
-  printf '%-44s %10s req/s  ratio %5s  p99 %9s%s\n' "$1" "$2" "$(awk -v r="$2" -v b="$5" 'BEGIN { printf "%.3f", r / b }')" "$3" \
-    "$([[ $4 != 0 ]] && echo "  ($4 non-2xx!)")"
+row() { # name rate p99 non2xx base cpu
+  printf '%-44s %10s req/s  ratio %5s  p99 %9s  cpu %5s us/req%s\n' "$1" "$2" "$(awk -v r="$2" -v b="$5" 'BEGIN { printf "%.3f", r / b }')" "$3" \
+    "$6" "$([[ $4 != 0 ]] && echo "  ($4 non-2xx!)")"
 }
 bench() { # name path token [wrk args]
-  local r p n
-  read -r r p n <<<"$(run "$2" -H "Authorization: Bearer $3" "${@:4}")"
-  row "$1" "$r" "$p" "$n" "$BASE"
+  local r p n c
+  read -r r p n c <<<"$(run "$2" -H "Authorization: Bearer $3" "${@:4}")"
+  row "$1" "$r" "$p" "$n" "$BASE" "$c"
 }
-read -r BASE BASE_P99 _ <<<"$(run /healthz)"
-row "GET /healthz (baseline)" "$BASE" "$BASE_P99" 0 "$BASE"
+read -r BASE BASE_P99 _ BASE_CPU <<<"$(run /healthz)"
+row "GET /healthz (baseline)" "$BASE" "$BASE_P99" 0 "$BASE" "$BASE_CPU"
 bench "GET /v1/me (a User of SP 1)" /v1/me "$ME_T"
 bench "GET /v1/devices/{id}" "/v1/devices/$DEVICE" "$ORG_T"
 bench "SP devices, first page (50)" "/v1/service-providers/$BIG_SP/devices?limit=50" "$SP_T"
