@@ -61,7 +61,7 @@ run() {
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
   count=$(awk '/requests in/ {print $1}' <<<"$out")
-  echo "$rate $p99 ${non2xx:-0} $(awk -v t=$((after - before)) -v n="$count" -v hz="$TICK" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')"
+  echo "$rate $p99 ${non2xx:-0} $(awk -v t=$((after - before)) -v n="$count" -v hz="$TICK" 'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else printf "-" }')"
 }
 row() { # name rate p99 non2xx base cpu
   printf '%-44s %10s req/s  ratio %5s  p99 %9s  cpu %5s us/req%s\n' "$1" "$2" "$(awk -v r="$2" -v b="$5" 'BEGIN { printf "%.3f", r / b }')" "$3" \

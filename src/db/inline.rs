@@ -65,14 +65,14 @@ impl InlineReads {
         conn.batch_execute("BEGIN").ok()?;
         let mut session = Session { pool: self.pool.clone(), conn: Some(conn) };
         let answer = f(&mut session);
-        let mut conn = session.conn.take()?;
-        if conn.batch_execute("COMMIT").is_err() {
+        if let Some(conn) = session.conn.as_mut()
+            && conn.batch_execute("COMMIT").is_err()
+        {
             // Not given back with a transaction open.
             conn.mark_broken();
         }
         match answer {
             Err(e @ ApiError::Unavailable { .. }) => {
-                session.conn = Some(conn);
                 session.discard_if_lost(&e);
                 None
             }
