@@ -1,49 +1,11 @@
-//! A device's lines: read in position order, moved, added and removed, one device at a
-//! time (the device's row is locked by the caller's transaction).
-
-use std::collections::HashMap;
+//! A device's lines: moved, added and removed, one device at a time (the device's row is
+//! locked by the caller's transaction). They are read with the device (`LinesPacked`).
 
 use diesel::prelude::*;
 
-use super::Line;
-use crate::db::schema::{accounts, device_lines as dl, devices::dsl as d};
+use crate::db::schema::{device_lines as dl, devices::dsl as d};
 use crate::db::{DbConn, now};
 use crate::domain::{AccountId, DeviceId, Timestamp};
-
-/// The lines of one device, ordered by position.
-pub fn lines_of(conn: &mut DbConn, id: DeviceId) -> QueryResult<Vec<Line>> {
-    native!(conn, |c| dl::table
-        .inner_join(accounts::table)
-        .filter(dl::device_id.eq(id))
-        .select((dl::account_id, accounts::number, dl::position))
-        .order(dl::position)
-        .load(c))
-}
-
-/// The lines of several devices, by device, ordered by position: one statement, kept
-/// prepared whatever the number of devices (their ids go in as one JSON array on SQLite,
-/// one array parameter on PostgreSQL).
-pub fn lines_in(conn: &mut DbConn, ids: Vec<DeviceId>) -> QueryResult<HashMap<DeviceId, Vec<Line>>> {
-    let rows: Vec<(DeviceId, Line)> = match conn {
-        DbConn::Sqlite(c) => dl::table
-            .inner_join(accounts::table)
-            .filter(crate::db::repo::InJsonArray::new(dl::device_id, ids.iter().map(|d| d.0)))
-            .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
-            .order((dl::device_id, dl::position))
-            .load(c)?,
-        DbConn::Postgresql(c) => dl::table
-            .inner_join(accounts::table)
-            .filter(dl::device_id.eq_any(&ids))
-            .select((dl::device_id, (dl::account_id, accounts::number, dl::position)))
-            .order((dl::device_id, dl::position))
-            .load(c)?,
-    };
-    let mut map: HashMap<DeviceId, Vec<Line>> = HashMap::new();
-    for (device_id, line) in rows {
-        map.entry(device_id).or_default().push(line);
-    }
-    Ok(map)
-}
 
 /// Makes room at `position` by moving every line at or after it one down. Updated from the
 /// last line backwards, so the `(device_id, position)` unique index never sees a duplicate.

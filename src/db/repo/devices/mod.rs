@@ -1,7 +1,5 @@
 //! SIP devices, their lines and what the rules need to know about them.
 
-use std::collections::HashMap;
-
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -73,47 +71,49 @@ const COLUMNS: Columns = (
     d::updated_at,
 );
 
-/// A device's lines as one value of its row, on PostgreSQL: a JSON array of
-/// `[account_id, number, position]` in position order, aggregated by the server in the query
-/// that reads the device, so a device and its lines (or a page and theirs) cost one round
-/// trip. On SQLite, where a second statement costs microseconds and no round trip while
-/// JSON aggregation per row costs more, it is NULL and the lines are read by [`lines_of`] /
-/// [`lines_in`].
+/// A device's lines as one value of its row: `position,account_id,number` per line, joined by
+/// `;`, NULL when it has none. Aggregated in the query that reads the device, so a device
+/// and its lines (or a page and theirs) are one statement and, on PostgreSQL, one round
+/// trip. The parts cannot hold a separator: a position is digits, an id hex and hyphens, a
+/// number (`PhoneNumber`) `+` and digits. Plain text, not JSON: SQLite builds and serde
+/// parses JSON per row at a measurable cost, and `string_agg` is the same on both backends.
+/// The order of the aggregate is not the query's to promise, so [`parse_lines`] sorts.
 #[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-pub struct LinesJson;
+pub struct LinesPacked;
 
-impl diesel::Expression for LinesJson {
+impl diesel::Expression for LinesPacked {
     type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for LinesJson {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
-        out.push_sql("NULL");
-        Ok(())
-    }
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LinesJson {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for LinesPacked {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(
-            "(SELECT COALESCE(json_agg(json_build_array(l.account_id, a.number, l.position) ORDER BY l.position), '[]')::text \
+            "(SELECT string_agg(l.position || ',' || l.account_id || ',' || a.number, ';') \
              FROM device_lines l JOIN accounts a ON a.id = l.account_id WHERE l.device_id = devices.id)",
         );
         Ok(())
     }
 }
 
-impl<QS> diesel::AppearsOnTable<QS> for LinesJson {}
-impl<QS> diesel::SelectableExpression<QS> for LinesJson {}
+impl<QS> diesel::AppearsOnTable<QS> for LinesPacked {}
+impl<QS> diesel::SelectableExpression<QS> for LinesPacked {}
 
-/// The lines [`LinesJson`] read.
-fn parse_lines(json: &str) -> QueryResult<Vec<Line>> {
-    let rows: Vec<(AccountId, String, i32)> = serde_json::from_str(json)
-        .map_err(|e| diesel::result::Error::DeserializationError(format!("device lines: {e}").into()))?;
-    Ok(rows.into_iter().map(|(account_id, number, position)| Line { account_id, number, position }).collect())
+/// The lines [`LinesPacked`] read, in position order.
+fn parse_lines(packed: Option<&str>) -> QueryResult<Vec<Line>> {
+    let Some(packed) = packed else { return Ok(Vec::new()) };
+    let bad = || diesel::result::Error::DeserializationError(format!("device lines: {packed:?}").into());
+    let mut lines = packed
+        .split(';')
+        .map(|line| {
+            let mut part = line.splitn(3, ',');
+            let position = part.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+            let account_id = part.next().and_then(|a| Uuid::parse_str(a).ok()).ok_or_else(bad)?;
+            let number = part.next().ok_or_else(bad)?.to_owned();
+            Ok(Line { account_id: AccountId(account_id), number, position })
+        })
+        .collect::<QueryResult<Vec<Line>>>()?;
+    lines.sort_unstable_by_key(|l| l.position);
+    Ok(lines)
 }
 
 /// A device with what the rules need: its context's and assignee's places in the tree,
@@ -129,7 +129,7 @@ pub struct DeviceWithFacts {
     pub login: Option<DeviceLogin>,
 }
 
-/// A device, its context and assignee nodes, the caller's owner flag, its lines' JSON, its
+/// A device, its context and assignee nodes, the caller's owner flag, its packed lines, its
 /// provisioning login.
 type FactsRow = (DeviceRecord, RefRow, Option<RefRow>, bool, Option<String>, Option<DeviceLogin>);
 
@@ -145,16 +145,13 @@ pub fn find_with_facts(conn: &mut DbConn, id: DeviceId, caller: LoginId) -> Quer
             REF_COLUMNS,
             assignee.fields(REF_COLUMNS).nullable(),
             owner,
-            LinesJson,
+            LinesPacked,
             LOGIN_COLUMNS.nullable()
         ))
         .first(c)
         .optional())?;
     let Some((device, context, assignee_row, caller_is_owner, lines, login)) = row else { return Ok(None) };
-    let lines = match lines {
-        Some(json) => parse_lines(&json)?,
-        None => lines_of(conn, id)?,
-    };
+    let lines = parse_lines(lines.as_deref())?;
     Ok(Some(DeviceWithFacts {
         device,
         context: to_ref(context),
@@ -297,7 +294,13 @@ macro_rules! list_query {
             .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
             .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
             .left_join(lg::table)
-            .select((COLUMNS, nodes::kind, assignee.field(nodes::kind).nullable(), LinesJson, LOGIN_COLUMNS.nullable()))
+            .select((
+                COLUMNS,
+                nodes::kind,
+                assignee.field(nodes::kind).nullable(),
+                LinesPacked,
+                LOGIN_COLUMNS.nullable(),
+            ))
             .filter(d::id.gt(uid($after.unwrap_or(Uuid::nil()))))
             .limit($limit + 1)
             .into_boxed();
@@ -356,14 +359,9 @@ pub fn list(
     type Row = (DeviceRecord, NodeKind, Option<NodeKind>, Option<String>, Option<DeviceLogin>);
     let load = |conn: &mut DbConn| native!(conn, |c| list_query!(scope, f, after, limit).load::<Row>(c));
     let rows = planned(conn, f, load)?;
-    let mut unread: Vec<DeviceId> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.0.id).collect();
-    let mut read = if unread.is_empty() { HashMap::new() } else { lines_in(conn, std::mem::take(&mut unread))? };
     rows.into_iter()
         .map(|(device, context, assignee_kind, lines, login)| {
-            let lines = match lines {
-                Some(json) => parse_lines(&json)?,
-                None => read.remove(&device.id).unwrap_or_default(),
-            };
+            let lines = parse_lines(lines.as_deref())?;
             Ok((device, context, assignee_kind, lines, login))
         })
         .collect()
