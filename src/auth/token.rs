@@ -6,6 +6,8 @@
 //! Key rotation: one secret signs, and every token carries its key id; previous secrets
 //! still verify the tokens they signed until those expire. An unknown key id is refused.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -80,6 +82,47 @@ pub struct Tokens {
     keys: Vec<Key>,
     validation: Validation,
     ttl_secs: u64,
+    /// Shared by the clones, so by every worker.
+    verified: Arc<Memo>,
+}
+
+/// How many verified tokens [`Memo`] keeps.
+const MEMO_CAPACITY: usize = 4096;
+
+/// Tokens this process has verified, by their exact text, with what they said. A token's
+/// signature, header and claims are a pure function of its text and of the keys, which are
+/// fixed for the life of a [`Tokens`]; only the clock changes the verdict, so a remembered
+/// token is answered again only while its `exp` (with the leeway) has not passed. A
+/// remembered token is still only half of being let in: whether its login or client exists
+/// at its generation and whether it was revoked is asked of the database on every request,
+/// as before (K4, K6). Only tokens that verified are kept; a map keyed by a random SipHash
+/// seed gives a caller no way to aim lookups at a kept one. Bounded: when full, the
+/// expired entries go, and if that frees nothing, all of them.
+#[derive(Default)]
+struct Memo(Mutex<HashMap<Box<str>, Verified>>);
+
+impl Memo {
+    fn get(&self, token: &str, now: u64) -> Option<Verified> {
+        let map = self.0.lock().ok()?;
+        map.get(token).filter(|v| !expired(v.exp, now)).cloned()
+    }
+
+    fn put(&self, token: &str, verified: &Verified, now: u64) {
+        let Ok(mut map) = self.0.lock() else { return };
+        if map.len() >= MEMO_CAPACITY {
+            map.retain(|_, v| !expired(v.exp, now));
+            if map.len() >= MEMO_CAPACITY {
+                map.clear();
+            }
+        }
+        map.insert(token.into(), verified.clone());
+    }
+}
+
+/// Whether a token expiring at `exp` is refused at `now`, as `jsonwebtoken` decides it with
+/// [`LEEWAY_SECS`].
+fn expired(exp: u64, now: u64) -> bool {
+    exp < now.saturating_sub(LEEWAY_SECS)
 }
 
 impl Tokens {
@@ -106,6 +149,7 @@ impl Tokens {
             keys,
             validation,
             ttl_secs,
+            verified: Arc::default(),
         };
         let probe = Subject::Login(LoginId(Uuid::nil()));
         let (token, _) = tokens.issue(probe, 0).map_err(|e| format!("token self-test (sign) failed: {e}"))?;
@@ -148,6 +192,17 @@ impl Tokens {
     /// What a valid token says. Whether it is still honoured (its login or client exists
     /// at its generation, it was not revoked) is for the database to say.
     pub fn verify(&self, token: &str) -> Result<Verified, String> {
+        let now = now();
+        if let Some(known) = self.verified.get(token, now) {
+            return Ok(known);
+        }
+        let verified = self.verify_text(token)?;
+        self.verified.put(token, &verified, now);
+        Ok(verified)
+    }
+
+    /// [`Tokens::verify`] from the token's text alone: header, signature and claims.
+    fn verify_text(&self, token: &str) -> Result<Verified, String> {
         let key = self.key_of(token)?;
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation).map_err(|e| e.to_string())?;
         let c = data.claims;
@@ -232,6 +287,49 @@ mod tests {
         assert_eq!(jsonwebtoken::decode_header(&t).unwrap().kid.as_deref(), Some(a.signing_key_id()));
         assert_ne!(a.signing_key_id(), b.signing_key_id());
         assert_eq!(key_id(&[7u8; 32]), a.signing_key_id(), "the id depends on the secret alone");
+    }
+
+    #[test]
+    fn a_remembered_token_is_answered_again_only_until_it_expires() {
+        let tokens = Tokens::new(SECRET, &[], 900).unwrap();
+        let now = now();
+        let mut c = claims(Uuid::new_v4());
+        c["exp"] = json!(now + 1);
+        let t = forge(&header(), &c, SECRET);
+        let first = tokens.verify(&t).unwrap();
+        assert_eq!(tokens.verified.get(&t, now), Some(first.clone()), "kept once verified");
+        assert_eq!(tokens.verify(&t).unwrap(), first);
+        assert_eq!(tokens.verified.get(&t, now + 1 + LEEWAY_SECS), Some(first), "still within the leeway");
+        assert_eq!(tokens.verified.get(&t, now + 2 + LEEWAY_SECS), None, "refused once past exp and the leeway");
+    }
+
+    #[test]
+    fn only_tokens_that_verify_are_remembered_and_only_by_their_own_keys() {
+        let a = Tokens::new(&[7u8; 32], &[], 900).unwrap();
+        let b = Tokens::new(&[8u8; 32], &[], 900).unwrap();
+        let (t, _) = a.issue(Subject::Login(LoginId(Uuid::new_v4())), 0).unwrap();
+        assert!(a.verify(&t).is_ok());
+        assert!(b.verify(&t).is_err(), "another secret's memo does not hold it");
+        let mut tampered = t.clone();
+        tampered.push('A');
+        assert!(a.verify(&tampered).is_err(), "one character more is another text, verified afresh");
+        assert!(a.verified.get(&tampered, now()).is_none() && b.verified.get(&t, now()).is_none());
+    }
+
+    #[test]
+    fn the_memo_stays_within_its_capacity() {
+        let memo = Memo::default();
+        let now = now();
+        let v = |exp| Verified { subject: Subject::Login(LoginId(Uuid::nil())), generation: 0, jti: "j".into(), exp };
+        for i in 0..MEMO_CAPACITY {
+            memo.put(&format!("expired {i}"), &v(now - 60), now);
+        }
+        memo.put("live", &v(now + 60), now);
+        assert_eq!(memo.0.lock().unwrap().len(), 1, "the expired entries made room");
+        for i in 0..2 * MEMO_CAPACITY {
+            memo.put(&format!("live {i}"), &v(now + 60), now);
+        }
+        assert!(memo.0.lock().unwrap().len() <= MEMO_CAPACITY);
     }
 
     #[test]
