@@ -150,9 +150,17 @@ page_type!(
     crate::service::audit::webhooks::DeliveryView
 );
 
-/// `200 OK` with a page.
+/// `200 OK` with a page. The body is written into a buffer sized for the page up front
+/// (about 1 KiB an item: a device is 700 bytes), where `json` starts at 128 bytes and copies
+/// a page of 50 devices nine times as it grows.
 pub fn page<T, P: From<Paged<T>> + Serialize>(p: Paged<T>) -> HttpResponse {
-    HttpResponse::Ok().json(P::from(p))
+    let mut body = Vec::with_capacity(256 + 1024 * p.items.len());
+    match serde_json::to_writer(&mut body, &P::from(p)) {
+        Ok(()) => HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body),
+        Err(e) => actix_web::ResponseError::error_response(&crate::error::ApiError::internal(format!(
+            "a page could not be written as JSON: {e}"
+        ))),
+    }
 }
 
 /// `201 Created` for a new list member (with `Location`: the list's URI and the member's

@@ -897,3 +897,69 @@ async fn me_shows_the_sip_devices_area_exactly_when_the_level_is_not_none_and_ec
     assert_eq!(me.body["sip_devices_area"], true);
     assert_eq!(me.body["role"], "system_admin");
 }
+
+// --- Listings agree with reads ----------------------------------------------------------
+
+/// A page reads each device's context and assignee kinds off the device's own row, and its
+/// lines packed in the same query; a single read joins the nodes and is what the rules see.
+/// Every combination the tree allows, a reassignment and lines out of order must list
+/// exactly as they read.
+#[actix_web::test]
+async fn every_listing_shows_each_device_exactly_as_its_own_read_does() {
+    let app = spawn_app().await;
+    let sp = app.sp("modify").await;
+    let org = app.org(&sp, "modify").await;
+    let user = app.user(&org, "modify").await;
+    let mut made = Vec::new();
+    for (path, assignee) in [
+        (sp_devices(&sp), Value::Null),
+        (sp_devices(&sp), to_org(&org)),
+        (sp_devices(&sp), to_user(&user)),
+        (org_devices(&org), Value::Null),
+        (org_devices(&org), to_user(&user)),
+        (user_devices(&user), Value::Null),
+        (user_devices(&user), to_user(&user)),
+    ] {
+        let mut body = json!({"mac_address": mac()});
+        if !assignee.is_null() {
+            body["assigned_to"] = assignee;
+        }
+        made.push(admin_adds(&app, &path, body).await);
+    }
+    // Reassigned after creation: from the Org to the User, from the User to none.
+    app.patch(&app.admin, &device(&made[1]), json!({"assigned_to": to_user(&user)})).await.assert(200);
+    app.patch(&app.admin, &device(&made[4]), json!({"assigned_to": null})).await.assert(200);
+    // Three lines on one device, the last put first.
+    for (number, position) in [("7101", None), ("7102", None), ("7103", Some(1))] {
+        let account = app.post(&app.admin, &format!("/v1/users/{}/accounts", user.id), json!({"number": number})).await;
+        account.assert(201);
+        let body = match position {
+            Some(p) => json!({"account_id": account.id(), "position": p}),
+            None => json!({"account_id": account.id()}),
+        };
+        app.post(&app.admin, &format!("/v1/devices/{}/lines", made[2]), body).await.assert(201);
+    }
+    let read = app.get(&app.admin, &device(&made[2])).await;
+    let numbers: Vec<&str> =
+        read.body["lines"].as_array().unwrap().iter().map(|l| l["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["7103", "7101", "7102"], "{}", read.body);
+
+    let mut listed = 0;
+    for (token, path) in [
+        (&app.admin, sp_devices(&sp)),
+        (&app.admin, org_devices(&org)),
+        (&app.admin, user_devices(&user)),
+        (&user.token, user_devices(&user)),
+    ] {
+        let page = app.get(token, &format!("{path}?limit=100")).await;
+        page.assert(200);
+        for item in page.body["items"].as_array().unwrap() {
+            let own = app.get(&app.admin, &device(item["id"].as_str().unwrap())).await;
+            assert_eq!(item, &own.body, "{path}");
+            listed += 1;
+        }
+    }
+    // The SP lists all 7; the Org its 2; the User (as the admin and as itself) its 2 and
+    // the 2 of the SP's now assigned to it (the Org's was unassigned).
+    assert_eq!(listed, 7 + 2 + 4 + 4);
+}

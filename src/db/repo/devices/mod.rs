@@ -98,6 +98,53 @@ impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for 
 impl<QS> diesel::AppearsOnTable<QS> for LinesPacked {}
 impl<QS> diesel::SelectableExpression<QS> for LinesPacked {}
 
+/// The kind of a device's context, read off its own row rather than joined from `nodes`: a
+/// row carries the SP and the Org of its context (`sp_id`, `org_id`), so its context is the
+/// SP when it is `sp_id`, the Org when it is `org_id`, and a User otherwise.
+#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct ContextKind;
+
+impl diesel::Expression for ContextKind {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for ContextKind {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "CASE WHEN devices.context_id = devices.sp_id THEN 'service_provider' \
+             WHEN devices.context_id = devices.org_id THEN 'organization' ELSE 'user' END",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for ContextKind {}
+impl<QS> diesel::SelectableExpression<QS> for ContextKind {}
+
+/// The kind of a device's assignee, NULL when it has none, off its own row as for
+/// [`ContextKind`]. An assignee is an Org or a User below the context, or the context User
+/// itself (`invalid_assignee` otherwise), and `user_id` is the assignee whenever that is a
+/// User: so a User when it is `user_id`, an Org otherwise.
+#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct AssigneeKind;
+
+impl diesel::Expression for AssigneeKind {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for AssigneeKind {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "CASE WHEN devices.assigned_to_id IS NULL THEN NULL \
+             WHEN devices.assigned_to_id = devices.user_id THEN 'user' ELSE 'organization' END",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for AssigneeKind {}
+impl<QS> diesel::SelectableExpression<QS> for AssigneeKind {}
+
 /// The lines [`LinesPacked`] read, in position order.
 fn parse_lines(packed: Option<&str>) -> QueryResult<Vec<Line>> {
     let Some(packed) = packed else { return Ok(Vec::new()) };
@@ -291,16 +338,8 @@ macro_rules! scope_eq {
 macro_rules! list_query {
     ($scope:expr, $f:expr, $after:expr, $limit:expr) => {{
         let mut q = d::devices
-            .inner_join(nodes::table.on(nodes::id.eq(d::context_id)))
-            .left_join(assignee.on(assignee.field(nodes::id).nullable().eq(d::assigned_to_id)))
             .left_join(lg::table)
-            .select((
-                COLUMNS,
-                nodes::kind,
-                assignee.field(nodes::kind).nullable(),
-                LinesPacked,
-                LOGIN_COLUMNS.nullable(),
-            ))
+            .select((COLUMNS, ContextKind, AssigneeKind, LinesPacked, LOGIN_COLUMNS.nullable()))
             .filter(d::id.gt(uid($after.unwrap_or(Uuid::nil()))))
             .limit($limit + 1)
             .into_boxed();
