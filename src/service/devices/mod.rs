@@ -217,7 +217,7 @@ pub fn add(
     })
 }
 
-/// The devices of a context and below (D2), filtered, one page.
+/// The devices of a context and below (D2), filtered, one page: one query, lines included.
 pub fn list(
     conn: &mut DbConn,
     caller: &Principal,
@@ -255,8 +255,8 @@ pub fn list(
         .map(|(d, ctx_kind, assignee_kind, lines, login)| DeviceView::new(d, ctx_kind, assignee_kind, lines, login)))
 }
 
-/// One device (D2; device owners too, A6): one query for the device and its facts, one for
-/// its lines.
+/// One device (D2; device owners too, A6): one query for the device, its facts and its
+/// lines.
 pub fn get(conn: &mut DbConn, caller: &Principal, id: DeviceId) -> Result<DeviceView, ApiError> {
     load_readable(conn, caller, id).map(view_of)
 }

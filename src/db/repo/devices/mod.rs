@@ -71,79 +71,63 @@ const COLUMNS: Columns = (
     d::updated_at,
 );
 
-/// A device's lines as one value of its row: `position,account_id,number` per line, joined by
-/// `;`, NULL when it has none. Aggregated in the query that reads the device, so a device
-/// and its lines (or a page and theirs) are one statement and, on PostgreSQL, one round
-/// trip. The parts cannot hold a separator: a position is digits, an id hex and hyphens, a
-/// number (`PhoneNumber`) `+` and digits. Plain text, not JSON: SQLite builds and serde
-/// parses JSON per row at a measurable cost, and `string_agg` is the same on both backends.
-/// The order of the aggregate is not the query's to promise, so [`parse_lines`] sorts.
-#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-pub struct LinesPacked;
+/// A fixed piece of SQL over a `devices` row, selected like a column of type `$ty`: a unit
+/// struct, so diesel keeps the statement prepared (it does not keep one with a `sql()`
+/// literal), and the same text on both backends.
+macro_rules! row_expression {
+    ($(#[$doc:meta])* $name:ident: $ty:ty = $sql:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+        pub struct $name;
 
-impl diesel::Expression for LinesPacked {
-    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+        impl diesel::Expression for $name {
+            type SqlType = $ty;
+        }
+
+        impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for $name {
+            fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+
+        impl<QS> diesel::AppearsOnTable<QS> for $name {}
+        impl<QS> diesel::SelectableExpression<QS> for $name {}
+    };
 }
 
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for LinesPacked {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(
-            "(SELECT string_agg(l.position || ',' || l.account_id || ',' || a.number, ';') \
-             FROM device_lines l JOIN accounts a ON a.id = l.account_id WHERE l.device_id = devices.id)",
-        );
-        Ok(())
-    }
+row_expression! {
+    /// A device's lines as one value of its row: `position,account_id,number` per line,
+    /// joined by `;`, NULL when it has none. Aggregated in the query that reads the device,
+    /// so a device and its lines (or a page and theirs) are one statement and, on
+    /// PostgreSQL, one round trip. The parts cannot hold a separator: a position is digits,
+    /// an id hex and hyphens, a number (`PhoneNumber`) `+` and digits. Plain text, not JSON:
+    /// SQLite builds and serde parses JSON per row at a measurable cost, and `string_agg` is
+    /// the same on both backends. The order of the aggregate is not the query's to promise,
+    /// so [`parse_lines`] sorts.
+    LinesPacked: diesel::sql_types::Nullable<diesel::sql_types::Text> =
+        "(SELECT string_agg(l.position || ',' || l.account_id || ',' || a.number, ';') \
+         FROM device_lines l JOIN accounts a ON a.id = l.account_id WHERE l.device_id = devices.id)"
 }
 
-impl<QS> diesel::AppearsOnTable<QS> for LinesPacked {}
-impl<QS> diesel::SelectableExpression<QS> for LinesPacked {}
-
-/// The kind of a device's context, read off its own row rather than joined from `nodes`: a
-/// row carries the SP and the Org of its context (`sp_id`, `org_id`), so its context is the
-/// SP when it is `sp_id`, the Org when it is `org_id`, and a User otherwise.
-#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-pub struct ContextKind;
-
-impl diesel::Expression for ContextKind {
-    type SqlType = diesel::sql_types::Text;
+row_expression! {
+    /// The kind of a device's context, read off its own row rather than joined from `nodes`:
+    /// a row carries the SP and the Org of its context (`sp_id`, `org_id`), so its context
+    /// is the SP when it is `sp_id`, the Org when it is `org_id`, and a User otherwise.
+    ContextKind: diesel::sql_types::Text =
+        "CASE WHEN devices.context_id = devices.sp_id THEN 'service_provider' \
+         WHEN devices.context_id = devices.org_id THEN 'organization' ELSE 'user' END"
 }
 
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for ContextKind {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(
-            "CASE WHEN devices.context_id = devices.sp_id THEN 'service_provider' \
-             WHEN devices.context_id = devices.org_id THEN 'organization' ELSE 'user' END",
-        );
-        Ok(())
-    }
+row_expression! {
+    /// The kind of a device's assignee, NULL when it has none, off its own row as for
+    /// [`ContextKind`]. An assignee is an Org or a User below the context, or the context
+    /// User itself (`invalid_assignee` otherwise), and `user_id` is the assignee whenever
+    /// that is a User: so a User when it is `user_id`, an Org otherwise.
+    AssigneeKind: diesel::sql_types::Nullable<diesel::sql_types::Text> =
+        "CASE WHEN devices.assigned_to_id IS NULL THEN NULL \
+         WHEN devices.assigned_to_id = devices.user_id THEN 'user' ELSE 'organization' END"
 }
-
-impl<QS> diesel::AppearsOnTable<QS> for ContextKind {}
-impl<QS> diesel::SelectableExpression<QS> for ContextKind {}
-
-/// The kind of a device's assignee, NULL when it has none, off its own row as for
-/// [`ContextKind`]. An assignee is an Org or a User below the context, or the context User
-/// itself (`invalid_assignee` otherwise), and `user_id` is the assignee whenever that is a
-/// User: so a User when it is `user_id`, an Org otherwise.
-#[derive(Clone, Copy, Debug, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-pub struct AssigneeKind;
-
-impl diesel::Expression for AssigneeKind {
-    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
-}
-
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for AssigneeKind {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(
-            "CASE WHEN devices.assigned_to_id IS NULL THEN NULL \
-             WHEN devices.assigned_to_id = devices.user_id THEN 'user' ELSE 'organization' END",
-        );
-        Ok(())
-    }
-}
-
-impl<QS> diesel::AppearsOnTable<QS> for AssigneeKind {}
-impl<QS> diesel::SelectableExpression<QS> for AssigneeKind {}
 
 /// The lines [`LinesPacked`] read, in position order.
 fn parse_lines(packed: Option<&str>) -> QueryResult<Vec<Line>> {
