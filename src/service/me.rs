@@ -16,7 +16,8 @@ pub struct MyAccount {
     pub id: AccountId,
     pub number: String,
     /// `owner` and/or `administrator`.
-    pub roles: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<&'static str>,
     /// Access to the user web interface (account owners only, A3).
     pub portal_access: bool,
 }
@@ -27,7 +28,9 @@ pub struct MyDevice {
     pub id: DeviceId,
     pub mac_address: String,
     /// `owner`.
-    pub roles: Vec<String>,
+    // A device has one list: no allocation per device.
+    #[schema(value_type = Vec<String>)]
+    pub roles: [&'static str; 1],
 }
 
 /// The API client a caller is (K1, M1).
@@ -61,20 +64,20 @@ pub struct Me {
     pub devices: Vec<MyDevice>,
 }
 
-/// The caller's role context, level, SIP devices area and list memberships (M1): two
-/// queries besides the role context itself.
+/// The caller's role context, level, SIP devices area and list memberships (M1): one query
+/// besides the role context itself.
 pub fn me(conn: &mut DbConn, caller: &Principal) -> Result<Me, ApiError> {
-    let accounts = repo::accounts::memberships_of(conn, caller.login_id)?
+    let lists = repo::members::of_login(conn, caller.login_id)?;
+    let accounts = lists
+        .accounts
         .into_iter()
         .map(|(id, number, roles)| {
-            let is_owner = roles.iter().any(|r| r == OWNER);
+            let is_owner = roles.contains(&OWNER);
             MyAccount { id, number, roles, portal_access: authz::accounts::portal_access(is_owner) }
         })
         .collect();
-    let devices = repo::devices::owned_by(conn, caller.login_id)?
-        .into_iter()
-        .map(|(id, mac_address)| MyDevice { id, mac_address, roles: vec![OWNER.into()] })
-        .collect();
+    let devices =
+        lists.devices.into_iter().map(|(id, mac_address)| MyDevice { id, mac_address, roles: [OWNER] }).collect();
     let node = caller.actor.node();
     Ok(Me {
         username: caller.username.clone(),

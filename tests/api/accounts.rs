@@ -810,6 +810,48 @@ async fn me_lists_each_account_and_device_with_the_callers_roles_and_portal_acce
     assert_eq!((roles_of(b), &b["portal_access"]), (sorted(&["administrator"]), &json!(false)));
 }
 
+/// The lists come back in a stable order whatever order the memberships were made in:
+/// accounts and devices by id, an account's roles by name.
+#[actix_web::test]
+async fn me_lists_accounts_and_devices_in_id_order_and_roles_in_name_order() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "none").await;
+    let second = app.user(&t.org, "none").await;
+    let mut accounts = Vec::new();
+    for number in ["9011", "9012", "9013"] {
+        let account = create_account(&app, &t.org.token, &second, number).await;
+        // Administrator after owner: the roles' order is not the order they were given.
+        app.post(&t.org.token, &format!("/v1/accounts/{account}/administrators"), json!({"username": second.username}))
+            .await
+            .assert(201);
+        accounts.push(account);
+    }
+    let mut devices = Vec::new();
+    for mac in ["00-04-F2-00-09-13", "00-04-F2-00-09-11", "00-04-F2-00-09-12"] {
+        devices.push(org_device(&app, &t.org, mac, Some(&second)).await);
+    }
+    accounts.sort();
+    devices.sort();
+
+    let me = app.get(&second.token, "/v1/me").await;
+    me.assert(200);
+    let listed: Vec<(&str, Vec<&str>)> = me.body["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| {
+            let roles = a["roles"].as_array().expect("roles").iter().map(|r| r.as_str().expect("role")).collect();
+            (a["id"].as_str().expect("id"), roles)
+        })
+        .collect();
+    let expected: Vec<(&str, Vec<&str>)> =
+        accounts.iter().map(|a| (a.as_str(), vec!["administrator", "owner"])).collect();
+    assert_eq!(listed, expected, "{}", me.body);
+    let listed: Vec<&str> =
+        me.body["devices"].as_array().expect("devices").iter().map(|d| d["id"].as_str().expect("id")).collect();
+    assert_eq!(listed, devices.iter().map(String::as_str).collect::<Vec<_>>(), "{}", me.body);
+}
+
 // Numbers ---------------------------------------------------------------------------------
 
 #[actix_web::test]

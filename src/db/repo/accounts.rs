@@ -200,37 +200,6 @@ pub fn on_a_line(conn: &mut DbConn, id: AccountId) -> QueryResult<bool> {
     native!(conn, |c| diesel::select(exists(dl::table.filter(dl::account_id.eq(id)))).get_result(c))
 }
 
-/// The builder of [`memberships_of`]'s query: the login's range of
-/// `account_members_login` (login_id, account_id, role), in that order.
-macro_rules! memberships_query {
-    ($login:expr) => {
-        m::table.inner_join(a::accounts).filter(m::login_id.eq($login)).select((a::id, a::number, m::role)).order((
-            m::login_id,
-            m::account_id,
-            m::role,
-        ))
-    };
-}
-
-/// The accounts on whose lists a login stands, with its roles (M1): one query, ordered by
-/// account.
-pub fn memberships_of(conn: &mut DbConn, login: LoginId) -> QueryResult<Vec<(AccountId, String, Vec<String>)>> {
-    let rows: Vec<(AccountId, String, String)> = native!(conn, |c| memberships_query!(login).load(c))?;
-    let mut out: Vec<(AccountId, String, Vec<String>)> = Vec::new();
-    for (id, number, role) in rows {
-        match out.last_mut() {
-            Some((last, _, roles)) if *last == id => roles.push(role),
-            _ => out.push((id, number, vec![role])),
-        }
-    }
-    Ok(out)
-}
-
-/// How the backend runs [`memberships_of`]'s query.
-pub fn explain_memberships_of(conn: &mut DbConn, login: LoginId) -> QueryResult<super::Plan> {
-    explain!(conn, memberships_query!(login))
-}
-
 /// A new account's record, not yet written.
 pub fn new_record(user: &NodeRef, number: String, sip_username: String, sip_password: String) -> AccountRecord {
     let ts = now();

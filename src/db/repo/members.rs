@@ -4,9 +4,10 @@
 
 use diesel::dsl::exists;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use uuid::Uuid;
 
-use crate::db::schema::{account_members as am, device_owners as dwn, logins};
+use crate::db::schema::{account_members as am, accounts, device_owners as dwn, devices, logins};
 use crate::db::types::uid;
 use crate::db::{DbConn, now};
 use crate::domain::{AccountId, DeviceId, LoginId, Timestamp};
@@ -169,4 +170,66 @@ pub fn remove(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<b
         }
     };
     Ok(n > 0)
+}
+
+/// The lists a login stands on (M1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Memberships {
+    /// `(account, number, roles)` in account order, each account's roles in name order.
+    pub accounts: Vec<(AccountId, String, Vec<&'static str>)>,
+    /// `(device, mac_address)` in device order.
+    pub devices: Vec<(DeviceId, String)>,
+}
+
+/// The builder of [`of_login`]'s query: the login's range of `account_members_login` and its
+/// range of `device_owners_login`, as one statement (`GET /v1/me` reads both on every call,
+/// and a statement has a fixed cost of its own). A device's row has no role.
+macro_rules! of_login_query {
+    ($login:expr) => {
+        am::table
+            .inner_join(accounts::table)
+            .filter(am::login_id.eq($login))
+            .select((accounts::id, accounts::number, am::role.nullable()))
+            .union_all(dwn::table.inner_join(devices::table).filter(dwn::login_id.eq($login)).select((
+                devices::id,
+                devices::mac_address,
+                None::<String>.into_sql::<Nullable<Text>>(),
+            )))
+    };
+}
+
+/// The accounts on whose owners or administrators list a login stands, with its roles, and
+/// the devices on whose owners list it stands: one query. The order is made here, so the
+/// statement needs no sort.
+pub fn of_login(conn: &mut DbConn, login: LoginId) -> QueryResult<Memberships> {
+    let rows: Vec<(Uuid, String, Option<String>)> = native!(conn, |c| of_login_query!(login).load(c))?;
+    let mut roles: Vec<(AccountId, &'static str, String)> = Vec::new();
+    let mut devices = Vec::new();
+    for (id, text, role) in rows {
+        match role.as_deref() {
+            None => devices.push((DeviceId(id), text)),
+            Some(OWNER) => roles.push((AccountId(id), OWNER, text)),
+            Some(ADMINISTRATOR) => roles.push((AccountId(id), ADMINISTRATOR, text)),
+            Some(other) => {
+                return Err(diesel::result::Error::DeserializationError(
+                    format!("stored account role {other:?} is unknown").into(),
+                ));
+            }
+        }
+    }
+    roles.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    devices.sort_unstable_by_key(|d| d.0);
+    let mut accounts: Vec<(AccountId, String, Vec<&'static str>)> = Vec::new();
+    for (id, role, number) in roles {
+        match accounts.last_mut() {
+            Some((last, _, roles)) if *last == id => roles.push(role),
+            _ => accounts.push((id, number, vec![role])),
+        }
+    }
+    Ok(Memberships { accounts, devices })
+}
+
+/// How the backend runs [`of_login`]'s query.
+pub fn explain_of_login(conn: &mut DbConn, login: LoginId) -> QueryResult<super::Plan> {
+    explain!(conn, of_login_query!(login))
 }

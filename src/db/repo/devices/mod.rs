@@ -406,25 +406,3 @@ pub fn explain_list(
 fn planned<T>(conn: &mut DbConn, f: &Filters, op: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> QueryResult<T> {
     if f.assigned_to.is_some() { with_custom_plans(conn, op) } else { op(conn) }
 }
-
-/// The builder of [`owned_by`]'s query: the login's range of `device_owners_login`
-/// (login_id, device_id), in device order.
-macro_rules! owned_by_query {
-    ($login:expr) => {
-        dwn::table
-            .inner_join(d::devices)
-            .filter(dwn::login_id.eq($login))
-            .select((d::id, d::mac_address))
-            .order((dwn::login_id, dwn::device_id))
-    };
-}
-
-/// Devices on whose owners list a login stands (M1): `(id, mac_address)`.
-pub fn owned_by(conn: &mut DbConn, login: LoginId) -> QueryResult<Vec<(DeviceId, String)>> {
-    native!(conn, |c| owned_by_query!(login).load(c))
-}
-
-/// How the backend runs [`owned_by`]'s query.
-pub fn explain_owned_by(conn: &mut DbConn, login: LoginId) -> QueryResult<super::Plan> {
-    explain!(conn, owned_by_query!(login))
-}
