@@ -1,6 +1,7 @@
 //! The three membership lists (A1, A6): an account's owners and administrators
 //! (`account_members`, by role) and a device's owners (`device_owners`). One interface for
-//! all three, so the use cases are written once.
+//! all three, so the use cases are written once; and, the other way round, the lists one
+//! login stands on (M1, [`of_login`]).
 
 use diesel::dsl::exists;
 use diesel::prelude::*;
@@ -173,7 +174,7 @@ pub fn remove(conn: &mut DbConn, list: ListRef, login: LoginId) -> QueryResult<b
 }
 
 /// The lists a login stands on (M1).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Memberships {
     /// `(account, number, roles)` in account order, each account's roles in name order.
     pub accounts: Vec<(AccountId, String, Vec<&'static str>)>,
@@ -203,13 +204,14 @@ macro_rules! of_login_query {
 /// statement needs no sort.
 pub fn of_login(conn: &mut DbConn, login: LoginId) -> QueryResult<Memberships> {
     let rows: Vec<(Uuid, String, Option<String>)> = native!(conn, |c| of_login_query!(login).load(c))?;
-    let mut roles: Vec<(AccountId, &'static str, String)> = Vec::new();
+    // One entry per (account, role): `(account, role, number)`.
+    let mut on_accounts: Vec<(AccountId, &'static str, String)> = Vec::new();
     let mut devices = Vec::new();
     for (id, text, role) in rows {
         match role.as_deref() {
             None => devices.push((DeviceId(id), text)),
-            Some(OWNER) => roles.push((AccountId(id), OWNER, text)),
-            Some(ADMINISTRATOR) => roles.push((AccountId(id), ADMINISTRATOR, text)),
+            Some(OWNER) => on_accounts.push((AccountId(id), OWNER, text)),
+            Some(ADMINISTRATOR) => on_accounts.push((AccountId(id), ADMINISTRATOR, text)),
             Some(other) => {
                 return Err(diesel::result::Error::DeserializationError(
                     format!("stored account role {other:?} is unknown").into(),
@@ -217,10 +219,10 @@ pub fn of_login(conn: &mut DbConn, login: LoginId) -> QueryResult<Memberships> {
             }
         }
     }
-    roles.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    on_accounts.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     devices.sort_unstable_by_key(|d| d.0);
     let mut accounts: Vec<(AccountId, String, Vec<&'static str>)> = Vec::new();
-    for (id, role, number) in roles {
+    for (id, role, number) in on_accounts {
         match accounts.last_mut() {
             Some((last, _, roles)) if *last == id => roles.push(role),
             _ => accounts.push((id, number, vec![role])),
